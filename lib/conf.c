@@ -1,0 +1,287 @@
+/*
+ * conf — libconfuse schema, validation with FILE:LINE errors, and the snapshot; see conf.h.
+ */
+#include "conf.h"
+
+#include <confuse.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+
+/* libconfuse's error hook has no user pointer; parsing is per thread, so is the sink. */
+static _Thread_local char *conf_first_error;
+
+static void conf_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
+{
+    if (conf_first_error)
+        return;
+    char *msg = g_strdup_vprintf(fmt, ap);
+    if (cfg && cfg->filename)
+        conf_first_error = g_strdup_printf("%s:%d: %s", cfg->filename, cfg->line, msg);
+    else
+        conf_first_error = g_strdup(msg);
+    g_free(msg);
+}
+
+static int validate_nonempty(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+    const char *s = value;
+    if (!s || !*s) {
+        cfg_error(cfg, "option '%s' must not be empty", cfg_opt_name(opt));
+        return -1;
+    }
+    return 0;
+}
+
+static int validate_positive(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+    long v = *(long *) value;
+    if (v <= 0) {
+        cfg_error(cfg, "option '%s' must be a positive number", cfg_opt_name(opt));
+        return -1;
+    }
+    return 0;
+}
+
+static int validate_cidr(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+    if (!cidr_valid(value)) {
+        cfg_error(cfg, "option '%s': '%s' is not an address or network",
+                  cfg_opt_name(opt), (const char *) value);
+        return -1;
+    }
+    return 0;
+}
+
+static int validate_mode(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+    const char *s = value;
+    char *end;
+    long mode = strtol(s, &end, 8);
+    if (!*s || *end || mode < 0 || mode > 0777) {
+        cfg_error(cfg, "option '%s': '%s' is not an octal file mode", cfg_opt_name(opt), s);
+        return -1;
+    }
+    return 0;
+}
+
+static int validate_on_error(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+    const char *s = value;
+    if (strcmp(s, "accept") != 0 && strcmp(s, "tempfail") != 0) {
+        cfg_error(cfg, "option '%s' must be 'accept' or 'tempfail', not '%s'",
+                  cfg_opt_name(opt), s);
+        return -1;
+    }
+    return 0;
+}
+
+static int validate_url(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+    const char *s = value;
+    if (!g_str_has_prefix(s, "http://") && !g_str_has_prefix(s, "https://") &&
+        !g_str_has_prefix(s, "smtp://") && !g_str_has_prefix(s, "smtps://")) {
+        cfg_error(cfg, "option '%s': '%s' is not an http(s) or smtp(s) URL",
+                  cfg_opt_name(opt), s);
+        return -1;
+    }
+    return 0;
+}
+
+static cfg_t *conf_schema(void)
+{
+    static cfg_opt_t database_opts[] = {
+        CFG_STR("conninfo", "dbname=reglo", CFGF_NONE),
+        CFG_INT("connect_timeout", 5, CFGF_NONE),
+        CFG_INT("pool_size", 8, CFGF_NONE),
+        CFG_END()
+    };
+    static cfg_opt_t milter_opts[] = {
+        CFG_STR("socket", "unix:/run/reglo/milter.sock", CFGF_NONE),
+        CFG_STR("socket_mode", "0660", CFGF_NONE),
+        CFG_STR_LIST("trusted_networks", "{127.0.0.0/8, ::1}", CFGF_NONE),
+        CFG_STR("on_error", "accept", CFGF_NONE),
+        CFG_INT("max_message_size", 26214400, CFGF_NONE),
+        CFG_INT("memory_threshold", 1048576, CFGF_NONE),
+        CFG_STR("spool_dir", "/var/tmp", CFGF_NONE),
+        CFG_BOOL("quarantine_iban_mismatch", cfg_false, CFGF_NONE),
+        CFG_INT("timeout", 60, CFGF_NONE),
+        CFG_END()
+    };
+    static cfg_opt_t gateway_opts[] = {
+        CFG_STR("listen", "127.0.0.1:8080", CFGF_NONE),
+        CFG_STR("public_url", "http://127.0.0.1:8080", CFGF_NONE),
+        CFG_STR("default_psp", "mollie", CFGF_NONE),
+        CFG_END()
+    };
+    static cfg_opt_t smtp_opts[] = {
+        CFG_STR("url", "smtp://127.0.0.1:25", CFGF_NONE),
+        CFG_STR("from", "reglo@localhost", CFGF_NONE),
+        CFG_END()
+    };
+    static cfg_opt_t secrets_opts[] = {
+        CFG_STR("link_key_file", "/etc/reglo/link.key", CFGF_NONE),
+        CFG_END()
+    };
+    static cfg_opt_t templates_opts[] = {
+        CFG_STR("dir", REGLO_DATADIR "/templates", CFGF_NONE),
+        CFG_END()
+    };
+    static cfg_opt_t psp_opts[] = {
+        CFG_STR("api_base", NULL, CFGF_NODEFAULT),
+        CFG_STR("secret_key", NULL, CFGF_NODEFAULT),
+        CFG_STR("webhook_secret", NULL, CFGF_NODEFAULT),
+        CFG_STR("api_key", NULL, CFGF_NODEFAULT),
+        CFG_END()
+    };
+    static cfg_opt_t opts[] = {
+        CFG_SEC("database", database_opts, CFGF_NONE),
+        CFG_SEC("milter", milter_opts, CFGF_NONE),
+        CFG_SEC("gateway", gateway_opts, CFGF_NONE),
+        CFG_SEC("smtp", smtp_opts, CFGF_NONE),
+        CFG_SEC("secrets", secrets_opts, CFGF_NONE),
+        CFG_SEC("templates", templates_opts, CFGF_NONE),
+        CFG_SEC("psp", psp_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+        CFG_END()
+    };
+    cfg_t *cfg = cfg_init(opts, CFGF_NONE);
+    cfg_set_error_function(cfg, conf_errfunc);
+    cfg_set_validate_func2(cfg, "database|conninfo", validate_nonempty);
+    cfg_set_validate_func2(cfg, "database|connect_timeout", validate_positive);
+    cfg_set_validate_func2(cfg, "database|pool_size", validate_positive);
+    cfg_set_validate_func2(cfg, "milter|socket", validate_nonempty);
+    cfg_set_validate_func2(cfg, "milter|socket_mode", validate_mode);
+    cfg_set_validate_func2(cfg, "milter|trusted_networks", validate_cidr);
+    cfg_set_validate_func2(cfg, "milter|on_error", validate_on_error);
+    cfg_set_validate_func2(cfg, "milter|max_message_size", validate_positive);
+    cfg_set_validate_func2(cfg, "milter|memory_threshold", validate_positive);
+    cfg_set_validate_func2(cfg, "milter|spool_dir", validate_nonempty);
+    cfg_set_validate_func2(cfg, "milter|timeout", validate_positive);
+    cfg_set_validate_func2(cfg, "gateway|listen", validate_nonempty);
+    cfg_set_validate_func2(cfg, "gateway|public_url", validate_url);
+    cfg_set_validate_func2(cfg, "smtp|url", validate_url);
+    cfg_set_validate_func2(cfg, "smtp|from", validate_nonempty);
+    cfg_set_validate_func2(cfg, "secrets|link_key_file", validate_nonempty);
+    cfg_set_validate_func2(cfg, "templates|dir", validate_nonempty);
+    return cfg;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? g_strdup(s) : NULL;
+}
+
+static void psp_conf_free(gpointer p)
+{
+    psp_conf *psp = p;
+    g_free(psp->name);
+    g_free(psp->api_base);
+    g_free(psp->secret_key);
+    g_free(psp->webhook_secret);
+    g_free(psp->api_key);
+    g_free(psp);
+}
+
+static void conf_copy_psps(reglo_conf *conf, cfg_t *cfg)
+{
+    conf->psps = g_ptr_array_new_with_free_func(psp_conf_free);
+    for (unsigned i = 0; i < cfg_size(cfg, "psp"); i++) {
+        cfg_t *sec = cfg_getnsec(cfg, "psp", i);
+        psp_conf *psp = g_new0(psp_conf, 1);
+        psp->name = g_strdup(cfg_title(sec));
+        psp->api_base = dup_or_null(cfg_getstr(sec, "api_base"));
+        psp->secret_key = dup_or_null(cfg_getstr(sec, "secret_key"));
+        psp->webhook_secret = dup_or_null(cfg_getstr(sec, "webhook_secret"));
+        psp->api_key = dup_or_null(cfg_getstr(sec, "api_key"));
+        g_ptr_array_add(conf->psps, psp);
+    }
+}
+
+static reglo_conf *conf_copy(cfg_t *cfg, const char *path)
+{
+    reglo_conf *conf = g_new0(reglo_conf, 1);
+    cfg_t *db = cfg_getsec(cfg, "database"), *m = cfg_getsec(cfg, "milter");
+    cfg_t *gw = cfg_getsec(cfg, "gateway"), *smtp = cfg_getsec(cfg, "smtp");
+
+    conf->path = g_strdup(path);
+    conf->db_conninfo = g_strdup(cfg_getstr(db, "conninfo"));
+    conf->db_connect_timeout = (int) cfg_getint(db, "connect_timeout");
+    conf->db_pool_size = (int) cfg_getint(db, "pool_size");
+
+    conf->milter_socket = g_strdup(cfg_getstr(m, "socket"));
+    conf->milter_socket_mode = (int) strtol(cfg_getstr(m, "socket_mode"), NULL, 8);
+    conf->trusted_networks = cidr_list_new();
+    for (unsigned i = 0; i < cfg_size(m, "trusted_networks"); i++)
+        cidr_list_add(conf->trusted_networks, cfg_getnstr(m, "trusted_networks", i));
+    conf->on_error = strcmp(cfg_getstr(m, "on_error"), "tempfail") == 0
+                     ? ON_ERROR_TEMPFAIL : ON_ERROR_ACCEPT;
+    conf->max_message_size = cfg_getint(m, "max_message_size");
+    conf->memory_threshold = cfg_getint(m, "memory_threshold");
+    conf->spool_dir = g_strdup(cfg_getstr(m, "spool_dir"));
+    conf->quarantine_iban_mismatch = cfg_getbool(m, "quarantine_iban_mismatch");
+    conf->milter_timeout = (int) cfg_getint(m, "timeout");
+
+    conf->gateway_listen = g_strdup(cfg_getstr(gw, "listen"));
+    conf->public_url = g_strdup(cfg_getstr(gw, "public_url"));
+    g_strchomp(conf->public_url);
+    while (g_str_has_suffix(conf->public_url, "/"))
+        conf->public_url[strlen(conf->public_url) - 1] = '\0';
+    conf->default_psp = g_strdup(cfg_getstr(gw, "default_psp"));
+
+    conf->smtp_url = g_strdup(cfg_getstr(smtp, "url"));
+    conf->notify_from = g_strdup(cfg_getstr(smtp, "from"));
+    conf->link_key_file = g_strdup(cfg_getstr(cfg_getsec(cfg, "secrets"), "link_key_file"));
+    conf->templates_dir = g_strdup(cfg_getstr(cfg_getsec(cfg, "templates"), "dir"));
+    conf_copy_psps(conf, cfg);
+    return conf;
+}
+
+reglo_conf *conf_load(const char *path, char **err)
+{
+    cfg_t *cfg = conf_schema();
+    g_free(conf_first_error);
+    conf_first_error = NULL;
+    int rc = cfg_parse(cfg, path);
+    reglo_conf *conf = NULL;
+    if (rc == CFG_SUCCESS)
+        conf = conf_copy(cfg, path);
+    else if (rc == CFG_FILE_ERROR)
+        *err = g_strdup_printf("%s: cannot read: %s", path, g_strerror(errno));
+    else {
+        *err = conf_first_error ? conf_first_error : g_strdup_printf("%s: parse error", path);
+        conf_first_error = NULL;
+    }
+    cfg_free(cfg);
+    return conf;
+}
+
+void conf_free(reglo_conf *conf)
+{
+    if (!conf)
+        return;
+    g_free(conf->path);
+    g_free(conf->db_conninfo);
+    g_free(conf->milter_socket);
+    cidr_list_free(conf->trusted_networks);
+    g_free(conf->spool_dir);
+    g_free(conf->gateway_listen);
+    g_free(conf->public_url);
+    g_free(conf->default_psp);
+    g_free(conf->smtp_url);
+    g_free(conf->notify_from);
+    g_free(conf->link_key_file);
+    g_free(conf->templates_dir);
+    g_ptr_array_free(conf->psps, TRUE);
+    g_free(conf);
+}
+
+const psp_conf *conf_psp(const reglo_conf *conf, const char *name)
+{
+    for (guint i = 0; i < conf->psps->len; i++) {
+        const psp_conf *psp = g_ptr_array_index(conf->psps, i);
+        if (strcmp(psp->name, name) == 0)
+            return psp;
+    }
+    return NULL;
+}

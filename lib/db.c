@@ -1,0 +1,204 @@
+/*
+ * db — pool, statements, migrations; see db.h.
+ */
+#include "db.h"
+#include "sqltext.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct db_pool {
+    char *conninfo;
+    int connect_timeout;
+    int statement_timeout_ms;
+    GMutex lock;
+    GPtrArray *idle;          /* of PGconn*, ready for use */
+    int size;
+};
+
+/* Server notices ("relation already exists, skipping") are not errors: keep them quiet. */
+static void db_notice(void *arg, const char *message)
+{
+    (void) arg;
+    (void) message;
+}
+
+PGconn *db_connect(const char *conninfo, int connect_timeout, int statement_timeout_ms, char **err)
+{
+    char timeout[16], options[64];
+    g_snprintf(timeout, sizeof timeout, "%d", connect_timeout);
+    g_snprintf(options, sizeof options, "-c statement_timeout=%d", statement_timeout_ms);
+    const char *keys[] = { "dbname", "connect_timeout", "options", "application_name", NULL };
+    const char *vals[] = { conninfo, timeout, options, "reglo", NULL };
+    PGconn *conn = PQconnectdbParams(keys, vals, 1);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        *err = g_strdup_printf("database connection failed: %s", PQerrorMessage(conn));
+        g_strchomp(*err);
+        PQfinish(conn);
+        return NULL;
+    }
+    PQsetNoticeProcessor(conn, db_notice, NULL);
+    return conn;
+}
+
+db_pool *db_pool_new(const char *conninfo, int size, int connect_timeout, int statement_timeout_ms)
+{
+    db_pool *pool = g_new0(db_pool, 1);
+    pool->conninfo = g_strdup(conninfo);
+    pool->connect_timeout = connect_timeout;
+    pool->statement_timeout_ms = statement_timeout_ms;
+    pool->size = size;
+    pool->idle = g_ptr_array_new();
+    g_mutex_init(&pool->lock);
+    return pool;
+}
+
+void db_pool_free(db_pool *pool)
+{
+    if (!pool)
+        return;
+    for (guint i = 0; i < pool->idle->len; i++)
+        PQfinish(g_ptr_array_index(pool->idle, i));
+    g_ptr_array_free(pool->idle, TRUE);
+    g_mutex_clear(&pool->lock);
+    g_free(pool->conninfo);
+    g_free(pool);
+}
+
+PGconn *db_acquire(db_pool *pool, char **err)
+{
+    PGconn *conn = NULL;
+    g_mutex_lock(&pool->lock);
+    if (pool->idle->len > 0)
+        conn = g_ptr_array_steal_index_fast(pool->idle, pool->idle->len - 1);
+    g_mutex_unlock(&pool->lock);
+    if (conn && PQstatus(conn) == CONNECTION_OK)
+        return conn;
+    if (conn)
+        PQfinish(conn);
+    /* Past the pool size we still connect: the pool bounds idle connections, not work. */
+    return db_connect(pool->conninfo, pool->connect_timeout, pool->statement_timeout_ms, err);
+}
+
+void db_release(db_pool *pool, PGconn *conn, gboolean broken)
+{
+    if (!conn)
+        return;
+    if (!broken && PQstatus(conn) == CONNECTION_OK &&
+        PQtransactionStatus(conn) == PQTRANS_IDLE) {
+        g_mutex_lock(&pool->lock);
+        if ((int) pool->idle->len < pool->size) {
+            g_ptr_array_add(pool->idle, conn);
+            conn = NULL;
+        }
+        g_mutex_unlock(&pool->lock);
+    }
+    if (conn)
+        PQfinish(conn);
+}
+
+PGresult *db_exec(PGconn *conn, const char *sql, int n, const char *const *params, char **err)
+{
+    PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return res;
+    *err = g_strdup_printf("database: %s", res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+    g_strchomp(*err);
+    PQclear(res);
+    return NULL;
+}
+
+gboolean db_run(PGconn *conn, const char *sql, int n, const char *const *params, char **err)
+{
+    PGresult *res = db_exec(conn, sql, n, params, err);
+    PQclear(res);
+    return res != NULL;
+}
+
+gboolean db_begin(PGconn *conn, char **err)
+{
+    return db_run(conn, "BEGIN", 0, NULL, err);
+}
+
+gboolean db_commit(PGconn *conn, char **err)
+{
+    return db_run(conn, "COMMIT", 0, NULL, err);
+}
+
+void db_rollback(PGconn *conn)
+{
+    PQclear(PQexec(conn, "ROLLBACK"));
+}
+
+const char *db_str(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col);
+}
+
+gint64 db_int(const PGresult *res, int row, int col)
+{
+    return g_ascii_strtoll(db_str(res, row, col), NULL, 10);
+}
+
+gboolean db_bool(const PGresult *res, int row, int col)
+{
+    return strcmp(db_str(res, row, col), "t") == 0;
+}
+
+gboolean db_null(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col);
+}
+
+static gboolean migration_is_applied(const PGresult *applied, const char *name)
+{
+    for (int i = 0; i < PQntuples(applied); i++)
+        if (strcmp(PQgetvalue(applied, i, 0), name) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+/* All pending migrations commit together with their records: a failure leaves no half. */
+static int migrate_locked(PGconn *conn, char **err)
+{
+    int count = 0;
+    PGresult *applied = db_exec(conn, SQL_MIGRATION_APPLIED, 0, NULL, err);
+    if (!applied)
+        return -1;
+    for (const sql_migration *m = sql_migrations; m->name; m++) {
+        if (migration_is_applied(applied, m->name))
+            continue;
+        PGresult *res = PQexec(conn, m->text);   /* several statements: simple protocol */
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+            *err = g_strdup_printf("migration %s: %s", m->name, PQresultErrorMessage(res));
+            g_strchomp(*err);
+            PQclear(res);
+            PQclear(applied);
+            return -1;
+        }
+        PQclear(res);
+        const char *params[] = { m->name };
+        if (!db_run(conn, SQL_MIGRATION_RECORD, 1, params, err)) {
+            PQclear(applied);
+            return -1;
+        }
+        count++;
+    }
+    PQclear(applied);
+    return count;
+}
+
+int db_migrate(PGconn *conn, char **err)
+{
+    if (!db_run(conn, SQL_MIGRATION_TABLE, 0, NULL, err) || !db_begin(conn, err))
+        return -1;
+    int count = -1;
+    if (db_run(conn, SQL_MIGRATION_LOCK, 0, NULL, err))
+        count = migrate_locked(conn, err);
+    if (count < 0 || !db_commit(conn, err)) {
+        db_rollback(conn);
+        return -1;
+    }
+    return count;
+}

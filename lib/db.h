@@ -1,0 +1,49 @@
+/*
+ * db — PostgreSQL access (libpq): a small connection pool shared by threads, parameterised
+ * statements only, transactions, and migrations (the sql/ files compiled in).
+ *
+ * A PGresult returned to the caller is the caller's (PQclear). Error strings are
+ * g_malloc'ed and returned, never logged here: the caller decides and logs once.
+ */
+#ifndef REGLO_DB_H
+#define REGLO_DB_H
+
+#include <glib.h>
+#include <libpq-fe.h>
+
+typedef struct db_pool db_pool;
+
+/* Connections are opened lazily; statement_timeout bounds every statement (ms). */
+db_pool *db_pool_new(const char *conninfo, int size, int connect_timeout, int statement_timeout_ms);
+void db_pool_free(db_pool *pool);
+
+/* A working connection, or NULL with *err. Give it back with db_release. */
+PGconn *db_acquire(db_pool *pool, char **err);
+/* broken: the connection failed mid-use; it is closed instead of reused. */
+void db_release(db_pool *pool, PGconn *conn, gboolean broken);
+
+/* One connection outside any pool (the CLI). NULL with *err. */
+PGconn *db_connect(const char *conninfo, int connect_timeout, int statement_timeout_ms, char **err);
+
+/*
+ * Run sql with n text parameters (NULL = SQL NULL). Returns the result when it is
+ * COMMAND_OK or TUPLES_OK, else NULL with *err.
+ */
+PGresult *db_exec(PGconn *conn, const char *sql, int n, const char *const *params, char **err);
+/* The same, for statements whose result is not needed. */
+gboolean db_run(PGconn *conn, const char *sql, int n, const char *const *params, char **err);
+
+gboolean db_begin(PGconn *conn, char **err);
+gboolean db_commit(PGconn *conn, char **err);
+void db_rollback(PGconn *conn);
+
+/* Value helpers on a result row: NULL-safe, "" for SQL NULL. */
+const char *db_str(const PGresult *res, int row, int col);
+gint64 db_int(const PGresult *res, int row, int col);
+gboolean db_bool(const PGresult *res, int row, int col);
+gboolean db_null(const PGresult *res, int row, int col);
+
+/* Apply the migrations not yet recorded; returns how many, or -1 with *err. */
+int db_migrate(PGconn *conn, char **err);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * notify — notices to artisans, rendered, composed and queued; see notify.h.
+ */
+#include "notify.h"
+
+#include <string.h>
+
+#include "mail.h"
+#include "outbox.h"
+#include "tmpl.h"
+
+static char *render(const reglo_conf *conf, const char *locale, const char *kind,
+                    const char *suffix, json_t *ctx, char **err)
+{
+    char *name = g_strdup_printf("%s.%s", kind, suffix);
+    char *src = tmpl_load(conf->templates_dir, locale, name);
+    char *out = NULL, *terr = NULL;
+    if (!src)
+        *err = g_strdup_printf("template %s missing in %s", name, conf->templates_dir);
+    else if (!(out = tmpl_render(src, ctx, NULL, NULL, FALSE, &terr))) {
+        *err = g_strdup_printf("template %s: %s", name, terr);
+        g_free(terr);
+    }
+    g_free(src);
+    g_free(name);
+    return out;
+}
+
+gboolean notify_artisan(PGconn *db, const reglo_conf *conf, const artisan *to, const char *kind,
+                        json_t *ctx, const char *in_reply_to, gint64 invoice_id, char **err)
+{
+    char *subject = render(conf, to->locale, kind, "subject", ctx, err);
+    char *text = subject ? render(conf, to->locale, kind, "txt", ctx, err) : NULL;
+    gboolean ok = FALSE;
+    if (text) {
+        g_strstrip(subject);
+        const char *rcpts[] = { to->email, NULL };
+        const char *refs[] = { in_reply_to, NULL };
+        mail_spec spec = {
+            .from = conf->notify_from, .from_name = "reglo", .to = rcpts,
+            .subject = subject, .text = text, .in_reply_to = in_reply_to,
+            .references = in_reply_to ? refs : NULL,
+        };
+        size_t len = 0;
+        char *msg = mail_compose(&spec, &len);
+        ok = msg && outbox_add(db, conf->notify_from, rcpts, msg, len, kind, invoice_id, err) > 0;
+        if (!msg)
+            *err = g_strdup("cannot compose the notice");
+        g_free(msg);
+    }
+    g_free(subject);
+    g_free(text);
+    return ok;
+}

@@ -1,0 +1,22 @@
+/*
+ * notify — short emails reglo writes to an artisan ("could not read", "IBAN differs"...):
+ * rendered from templates/<locale>/<kind>.subject and <kind>.txt, composed with gmime and
+ * queued in the outbox table, from which a sender process submits them by SMTP.
+ */
+#ifndef REGLO_NOTIFY_H
+#define REGLO_NOTIFY_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "artisan.h"
+#include "conf.h"
+
+/*
+ * Queue one notification. ctx is the template context (borrowed). in_reply_to threads it
+ * to the artisan's message (may be NULL). FALSE with *err on a template or database error.
+ */
+gboolean notify_artisan(PGconn *db, const reglo_conf *conf, const artisan *to, const char *kind,
+                        json_t *ctx, const char *in_reply_to, gint64 invoice_id, char **err);
+
+#endif

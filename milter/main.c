@@ -1,0 +1,146 @@
+/*
+ * reglo-milter — main: arguments, configuration, link keys, database pool, the outbox
+ * sender thread, and libmilter's loop. libmilter handles SIGTERM/SIGINT (smfi_main returns).
+ *
+ *   reglo-milter -c FILE [-f] [-v]
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <gmime/gmime.h>
+#include <libxml/parser.h>
+
+#include "log.h"
+#include "milter.h"
+#include "outbox.h"
+
+milter_globals milter;
+
+static volatile gint outbox_stop;
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: reglo-milter [-c FILE] [-f] [-v]\n"
+                    "  -c FILE  configuration (default " REGLO_CONF_DEFAULT ")\n"
+                    "  -f       stay in the foreground, log to stderr\n"
+                    "  -v       verbose (one line per accepted message too)\n");
+    exit(2);
+}
+
+/* Notices to artisans are queued in the outbox; this thread submits them to the MTA. */
+static gpointer outbox_thread(gpointer arg)
+{
+    (void) arg;
+    while (!g_atomic_int_get(&outbox_stop)) {
+        char *err = NULL;
+        PGconn *db = db_acquire(milter.pool, &err);
+        int rc = 0;
+        while (db && !g_atomic_int_get(&outbox_stop) &&
+               (rc = outbox_send_one(db, milter.conf->smtp_url, &err)) > 0)
+            ;
+        if (!db || rc < 0) {
+            log_warn("outbox: %s", err);
+            g_free(err);
+        }
+        db_release(milter.pool, db, rc < 0);
+        for (int i = 0; i < 20 && !g_atomic_int_get(&outbox_stop); i++)
+            g_usleep(100000);
+    }
+    return NULL;
+}
+
+static const char *socket_path(const char *spec)
+{
+    const char *path = NULL;
+    if (g_str_has_prefix(spec, "unix:"))
+        path = spec + 5;
+    else if (g_str_has_prefix(spec, "local:"))
+        path = spec + 6;
+    else if (spec[0] == '/')
+        path = spec;
+    return path;
+}
+
+/* A unix socket left by a previous run would make bind fail. */
+static void remove_stale_socket(const char *spec)
+{
+    const char *path = socket_path(spec);
+    struct stat st;
+    if (path && stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(path);
+}
+
+static int setup(const char *conf_path)
+{
+    char *err = NULL;
+    milter.conf = conf_load(conf_path, &err);
+    if (!milter.conf) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    milter.keys = keyring_load(milter.conf->link_key_file, &err);
+    if (!milter.keys) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    milter.pool = db_pool_new(milter.conf->db_conninfo, milter.conf->db_pool_size,
+                              milter.conf->db_connect_timeout, 5000);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *conf_path = REGLO_CONF_DEFAULT;
+    int foreground = 0, verbose = 0, opt;
+    while ((opt = getopt(argc, argv, "c:fvh")) != -1) {
+        switch (opt) {
+        case 'c': conf_path = optarg; break;
+        case 'f': foreground = 1; break;
+        case 'v': verbose = 1; break;
+        default: usage();
+        }
+    }
+    if (optind != argc)
+        usage();
+    log_open("reglo-milter", foreground);
+    log_set_verbose(verbose);
+    int rc = setup(conf_path);
+    if (rc != 0)
+        return rc;
+    signal(SIGPIPE, SIG_IGN);
+    g_mime_init();
+    xmlInitParser();            /* once, before libmilter's threads */
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    remove_stale_socket(milter.conf->milter_socket);
+    if (smfi_setconn(milter.conf->milter_socket) != MI_SUCCESS ||
+        smfi_settimeout(milter.conf->milter_timeout) != MI_SUCCESS ||
+        smfi_register(milter_desc) != MI_SUCCESS) {
+        log_error("cannot set up the milter on %s", milter.conf->milter_socket);
+        return 1;
+    }
+    if (smfi_opensocket(1) != MI_SUCCESS) {
+        log_error("cannot open the milter socket %s", milter.conf->milter_socket);
+        return 1;
+    }
+    const char *path = socket_path(milter.conf->milter_socket);
+    if (path && chmod(path, (mode_t) milter.conf->milter_socket_mode) != 0)
+        log_warn("cannot set the mode of %s: %s", path, g_strerror(errno));
+    GThread *sender = g_thread_new("outbox", outbox_thread, NULL);
+    log_info("listening on %s", milter.conf->milter_socket);
+    rc = smfi_main() == MI_SUCCESS ? 0 : 1;
+    g_atomic_int_set(&outbox_stop, 1);
+    g_thread_join(sender);
+    log_info("stopped");
+    db_pool_free(milter.pool);
+    keyring_free(milter.keys);
+    conf_free(milter.conf);
+    g_mime_shutdown();
+    curl_global_cleanup();
+    return rc;
+}

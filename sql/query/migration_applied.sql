@@ -1,0 +1,1 @@
+SELECT name FROM schema_migration ORDER BY name

@@ -332,7 +332,7 @@ static gboolean amount_boundary(const char *p)
 {
     if (is_digit(*p) || is_alpha(*p) || *p == '%' || *p == '_')
         return FALSE;
-    if (strchr("/-:.,'", *p) && *p && is_digit(p[1]))
+    if (*p && strchr("/-:.,'", *p) && is_digit(p[1]))
         return FALSE;
     return TRUE;
 }

@@ -20,9 +20,12 @@ gboolean money_parse_decimal(const char *s, int digits, gint64 *minor);
 
 /*
  * Human amount: "1 234,56 €", "1.234,56 EUR", "1234.56", "€1,234.56", "1 234,56"
- * (U+00A0 / U+202F spaces too), optional currency symbol or code before or after.
- * currency receives the code found ("EUR") or "" when none. FALSE when ambiguous or not
- * an amount. `end`, when not NULL, receives the number of bytes consumed from s.
+ * (U+00A0 / U+202F spaces too), "1'234.56 CHF", optional currency symbol or code before
+ * or after. The decimal separator is the last ',' or '.' when 1-2 digits follow it; a
+ * lone "1,234" or "1.234" is ambiguous (FALSE) unless the currency settles it (JPY, KWD).
+ * At most 1e15 major units. currency receives the code found ("EUR") or "" when none.
+ * FALSE when ambiguous or not an amount (outputs untouched). `end`, when not NULL,
+ * receives the number of bytes consumed from s (through the currency when it follows).
  */
 gboolean money_parse(const char *s, gint64 *minor, char currency[4], size_t *end);
 

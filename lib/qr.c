@@ -179,6 +179,24 @@ gboolean qr_rf_valid(const char *rf)
 
 /* ---- IBAN ---- */
 
+/* ISO 13616 lengths of the countries our artisans and their clients bank in. */
+static const struct {
+    const char country[3];
+    int length;
+} iban_lengths[] = {
+    { "FR", 27 }, { "MC", 27 }, { "DE", 22 }, { "BE", 16 }, { "LU", 20 }, { "CH", 21 },
+    { "LI", 21 }, { "NL", 18 }, { "ES", 24 }, { "IT", 27 }, { "PT", 25 }, { "AT", 20 },
+    { "IE", 22 }, { "GB", 22 }, { "DK", 18 }, { "FI", 18 }, { "SE", 24 }, { "PL", 28 },
+};
+
+static gboolean qr_iban_length_ok(const char *iban, size_t len)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(iban_lengths); i++)
+        if (memcmp(iban, iban_lengths[i].country, 2) == 0)
+            return (size_t) iban_lengths[i].length == len;
+    return TRUE;
+}
+
 gboolean qr_iban_valid(const char *iban)
 {
     if (!iban)
@@ -186,7 +204,7 @@ gboolean qr_iban_valid(const char *iban)
     size_t len = strnlen(iban, IBAN_MAX + 1);
     return len >= IBAN_MIN && len <= IBAN_MAX && qr_all(iban, 0, 2, qr_upper) &&
            qr_all(iban, 2, 4, qr_digit) && qr_all(iban, 4, len, qr_upper_alnum) &&
-           qr_mod97_valid(iban, len);
+           qr_iban_length_ok(iban, len) && qr_mod97_valid(iban, len);
 }
 
 /* Spaces (as printed in groups of four) and an "IBAN" prefix are dropped; case folded. */

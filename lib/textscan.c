@@ -5,22 +5,27 @@
  * The text is first folded into a private copy: accents and ligatures to ASCII ("Échéance"
  * and the accent-less "Echeance" of some PDFs match alike), every kind of space to ' ',
  * line ends to '\n', "n°"/"nº" to "no"; a lower-case twin of it serves label matching, at
- * the same offsets. Labels are whole words, though a value may be glued to them as poppler
- * does ("Solde à payer470,15 €"). They are found with memmem, at most MAX_HITS times each, and the
- * value after a label is looked for within WINDOW bytes, on the label's line or on the
- * next non-empty one (PDF text often puts the value under its label). The text is cut at
- * SCAN_MAX bytes. So the work is linear in the text, whatever its bytes.
+ * the same offsets. Labels are whole words, though poppler may glue a value to them
+ * ("Solde à payer470,15 €") or a label to the word before ("30 daysDue Date"). Each label
+ * is found with memmem, at most MAX_HITS times, and its value is looked for within WINDOW
+ * bytes, on the label's line or on the next non-empty one (PDF text often puts the value
+ * under its label). The text is cut at SCAN_MAX bytes. So the work is linear in the
+ * text, whatever its bytes.
  *
  * Rules (decided here, written once):
  * - Invoice: a line starting with "Facture", "Invoice", "Rechnung", a credit-note title,
  *   or an invoice number label ("N° de facture", "Invoice #"). A quote, order or delivery
- *   note title that comes first ("Devis n° 12"), or "pro forma" anywhere: not an invoice.
+ *   note title that comes first ("Devis n° 12"), or "pro forma" / "pas une facture"
+ *   anywhere: not an invoice.
  * - Amount due: "Net à payer", "Reste à payer", "Montant dû", "Amount due", "Balance
  *   due"... (strong) win over "Total TTC", "Total", "Montant total"... (weak). Strong
  *   labels that disagree, a strong label standing alone with no amount we can tie to it,
  *   weak labels that disagree, or only weak labels in a text that mentions a deposit
  *   ("acompte", "déjà payé") give no amount: never a guess. A negative amount due is
- *   nothing to pay (0).
+ *   nothing to pay (0). A value is tied to its label only when the label follows a line
+ *   that ends with a value (or is the first line), or, on the label's own line, when no
+ *   lone amount comes next: PDF text of a table stacks the labels over a column of values,
+ *   and there the value under or after a label is not its own (see stacked()).
  * - Currency: the amount's own ("1 200,00 €", "EUR 1 200,00", "Total (EUR)"), else the one
  *   currency the text mentions when it mentions exactly one (any "€" makes a French
  *   invoice EUR), else none. "TTC" alone does not mean euros (Morocco, Tunisia use it).
@@ -28,6 +33,8 @@
  * - Credit note: a line "Avoir", "Credit note", "Facture d'avoir" or such a title followed
  *   by a number ("Avoir n° A-12", "Avoir AV-2017-0005"): type 381. Otherwise 380.
  * - Direct debit: "prélèvement", "prélevé", "direct debit", "Lastschrift", "Bankeinzug".
+ * - Subjects: the same titles anywhere in the line after "Re:"/"Fwd:"/"TR:"; an amount
+ *   counts only with its currency ("450,00 €", "$120.00") and not before tax ("HT").
  *
  * Owns only its scan_text copies; fills the caller's invoice_data (which then owns the
  * strings put into it). Leaves out->source alone.
@@ -38,6 +45,7 @@
 #include <string.h>
 
 #include "money.h"
+#include "qr.h"
 
 #define SCAN_MAX   (1u << 20)  /* bytes of text looked at: an invoice's text is far less */
 #define WINDOW     256         /* bytes looked at around a label */
@@ -50,7 +58,7 @@ typedef struct {
     size_t len;
 } scan_text;
 
-/* ---- folding ---------------------------------------------------------------------- */
+/* ---- folding ------------------------------------------------------------------------- */
 
 static gboolean is_mark(gunichar c)
 {
@@ -134,6 +142,8 @@ static void scan_text_init(scan_text *t, const char *text)
         }
         fold_char(out, c);
         p = g_utf8_next_char(p);
+        if ((c == 0xB0 || c == 0xBA) && p < end && g_ascii_isalpha(*p))
+            g_string_append_c(out, ' ');  /* "N°A12": the marker, then the number */
     }
     t->len = out->len;
     t->norm = g_string_free(out, FALSE);
@@ -146,7 +156,7 @@ static void scan_text_clear(scan_text *t)
     g_free(t->low);
 }
 
-/* ---- positions and lines ------------------------------------------------------------ */
+/* ---- positions and lines ------------------------------------------------------------- */
 
 static gboolean word_char(char c)
 {
@@ -227,7 +237,7 @@ static size_t value_start(const scan_text *t, size_t after, gboolean *below)
     return p < lim ? p : t->len;
 }
 
-/* ---- labels --------------------------------------------------------------------------- */
+/* ---- labels -------------------------------------------------------------------------- */
 
 typedef gboolean (*label_fn)(const scan_text *t, size_t at, size_t after, void *ctx);
 
@@ -309,7 +319,7 @@ static gboolean mentions(const scan_text *t, const char *const *labels, gboolean
     return first_of(t, labels, prefix, FALSE) != SIZE_MAX;
 }
 
-/* ---- dates ------------------------------------------------------------------------------ */
+/* ---- dates --------------------------------------------------------------------------- */
 
 static const struct {
     const char *name;
@@ -494,12 +504,18 @@ static void find_dates(const scan_text *t, invoice_data *out)
         g_strlcpy(out->due_date, due.date, sizeof out->due_date);
 }
 
-/* ---- invoice numbers -------------------------------------------------------------------- */
+/* ---- invoice numbers ----------------------------------------------------------------- */
 
-/* Titles a number may follow, with or without a marker: "Facture F-1", "Invoice No. 7". */
-static const char *const number_titles[] = {
-    "facture", "invoice", "avoir", "credit note", "credit memo", "note de credit", "rechnung",
-    "gutschrift", NULL
+/*
+ * Titles: of an invoice, and of a credit note ("Avoir", also the verb "to have", so only
+ * alone on its line or with a number). A number may follow them, with or without a
+ * marker: "Facture F-1", "Invoice No. 7", "Avoir n° A-12".
+ */
+static const char *const invoice_titles[] = {
+    "facture", "invoice", "tax invoice", "rechnung", NULL
+};
+static const char *const credit_titles[] = {
+    "avoir", "credit note", "credit memo", "note de credit", "gutschrift", NULL
 };
 /* Longest first: "no." before "no" before "n". */
 static const char *const number_markers[] = {
@@ -577,10 +593,6 @@ static size_t number_after_title(const scan_text *t, size_t after, char **number
     }
     return p < t->len && t->low[p] != '\n' ? number_token(t, p, number) : 0;
 }
-
-static const char *const credit_titles[] = {
-    "avoir", "credit note", "credit memo", "note de credit", "gutschrift", NULL
-};
 
 static gboolean has_alpha_and_digit(const char *s)
 {
@@ -678,7 +690,8 @@ static gboolean on_number_label(const scan_text *t, size_t at, size_t after, voi
 static void find_number(const scan_text *t, invoice_data *out, size_t *pos)
 {
     number_pick pick = { SIZE_MAX, NULL, "" };
-    each_label_of(t, number_titles, FALSE, on_number_title, &pick);
+    each_label_of(t, invoice_titles, FALSE, on_number_title, &pick);
+    each_label_of(t, credit_titles, FALSE, on_number_title, &pick);
     each_label_of(t, number_labels, FALSE, on_number_label, &pick);
     out->number = pick.number;
     if (pick.issue[0])
@@ -686,7 +699,7 @@ static void find_number(const scan_text *t, invoice_data *out, size_t *pos)
     *pos = pick.pos;
 }
 
-/* ---- what kind of document ---------------------------------------------------------------- */
+/* ---- what kind of document ----------------------------------------------------------- */
 
 /* A credit-note title: alone on its line, or followed by a number ("Avoir n° A-12"). */
 static gboolean on_credit_title(const scan_text *t, size_t at, size_t after, void *ctx)
@@ -709,9 +722,6 @@ static size_t credit_note_pos(const scan_text *t)
     return f.pos;
 }
 
-static const char *const invoice_titles[] = {
-    "facture", "invoice", "tax invoice", "rechnung", NULL
-};
 static const char *const quote_titles[] = {
     "devis", "quote", "quotation", "estimate", "bon de commande", "purchase order",
     "bon de livraison", "delivery note", "confirmation de commande", "order confirmation",
@@ -749,7 +759,7 @@ static void classify(const scan_text *t, size_t number_pos, gboolean line_titles
     out->type_code = g_strdup(credit != SIZE_MAX ? "381" : "380");
 }
 
-/* ---- amounts ------------------------------------------------------------------------------- */
+/* ---- amounts ------------------------------------------------------------------------- */
 
 typedef struct {
     gint64 minor;
@@ -780,7 +790,8 @@ static gboolean before_tax(const scan_text *t, size_t p)
 }
 
 /* money_parse at p; *end receives where the amount ends in the text. */
-static gboolean parse_amount(const scan_text *t, size_t p, amount *a, size_t *end, gboolean *cents)
+static gboolean parse_amount(const scan_text *t, size_t p, amount *a, size_t *end,
+                             gboolean *cents)
 {
     size_t n;
     if (p >= t->len || !money_parse(t->norm + p, &a->minor, a->currency, &n) || p + n > t->len)
@@ -877,11 +888,8 @@ static size_t skip_amount_decor(const scan_text *t, size_t p, char currency[4])
         if (word_at(t, q, "ttc"))
             q += 3;
         else if ((n = money_currency_at(t->norm + q, code)) > 0
-                 && at_line_end(t, skip_chars(t, q + n, lim, " )"))) {
-            g_strlcpy(currency, code, 4);   /* a currency before the amount is the parser's */
-            q += n;
-        } else if ((n = money_currency_at(t->norm + q, code)) > 0 && paren) {
-            g_strlcpy(currency, code, 4);
+                 && (paren || at_line_end(t, skip_chars(t, q + n, lim, " )")))) {
+            g_strlcpy(currency, code, 4);  /* "EUR 1 200,00" is left to money_parse */
             q += n;
         } else
             break;
@@ -912,7 +920,7 @@ typedef struct {
     gboolean has[RANKS];
     gboolean conflict[RANKS];
     amount value[RANKS];
-    gboolean orphan;  /* a strong label alone on its line, no amount tied to it */
+    gboolean unsure;  /* a strong label whose amount we could not tie to it */
 } amount_votes;
 
 static void vote(amount_votes *v, int rank, const amount *a)
@@ -944,12 +952,15 @@ static gboolean on_amount_label(const scan_text *t, size_t at, size_t after, voi
     size_t p = value_start(t, skip_amount_decor(t, after, decor), &below);
     amount a;
     size_t end;
-    if (p < t->len && label_amount(t, p, below, &a, &end) && !stacked(t, at, below, end)) {
+    gboolean found = p < t->len && label_amount(t, p, below, &a, &end);
+    if (found && !stacked(t, at, below, end)) {
         if (!a.currency[0])
             memcpy(a.currency, decor, 4);
         vote(c->votes, c->rank, &a);
-    } else if (c->rank == RANK_STRONG && below)
-        c->votes->orphan = TRUE;
+    } else if (c->rank == RANK_STRONG && (below || found)) {
+        /* alone on its line with nothing we can use under it, or a stacked value */
+        c->votes->unsure = TRUE;
+    }
     return TRUE;
 }
 
@@ -957,7 +968,8 @@ static gboolean on_amount_label(const scan_text *t, size_t at, size_t after, voi
 static const char *const strong_labels[] = {
     "a payer", "a regler", "montant du", "solde du", "reste du", "total du", "amount due",
     "balance due", "total due", "amount payable", "total payable", "amount to pay",
-    "balance to pay", "residual", "due payable", "zahlbetrag", "zu zahlen", "offener betrag", NULL
+    "balance to pay", "residual", "due payable", "zahlbetrag", "zu zahlen", "offener betrag",
+    NULL
 };
 static const char *const weak_labels[] = {
     "total ttc", "montant ttc", "montant total", "total amount", "invoice total",
@@ -1001,7 +1013,7 @@ static void find_amount(const scan_text *t, invoice_data *out)
     int rank;
     if (v.has[RANK_STRONG])
         rank = RANK_STRONG;
-    else if (v.has[RANK_WEAK] && !v.orphan && !mentions(t, deposit_words, FALSE))
+    else if (v.has[RANK_WEAK] && !v.unsure && !mentions(t, deposit_words, FALSE))
         rank = RANK_WEAK;
     else
         return;
@@ -1020,41 +1032,7 @@ static void find_amount(const scan_text *t, invoice_data *out)
     memcpy(out->currency, currency, 4);
 }
 
-/* ---- IBAN -------------------------------------------------------------------------------- */
-
-static const struct {
-    const char country[3];
-    int length;
-} iban_lengths[] = {
-    { "FR", 27 }, { "MC", 27 }, { "DE", 22 }, { "BE", 16 }, { "LU", 20 }, { "CH", 21 },
-    { "LI", 21 }, { "NL", 18 }, { "ES", 24 }, { "IT", 27 }, { "PT", 25 }, { "AT", 20 },
-    { "IE", 22 }, { "GB", 22 }, { "DK", 18 }, { "FI", 18 }, { "SE", 24 }, { "PL", 28 },
-};
-
-/*
- * ISO 13616 check: country letters, check digits, mod 97 == 1, and the country's length
- * when we know it. (qr_iban_valid in qr.c does the same; the lead may merge them.)
- */
-static gboolean iban_valid(const char *iban, size_t len)
-{
-    if (len < 15 || len > 34 || !g_ascii_isupper(iban[0]) || !g_ascii_isupper(iban[1])
-        || !g_ascii_isdigit(iban[2]) || !g_ascii_isdigit(iban[3]))
-        return FALSE;
-    for (size_t i = 0; i < G_N_ELEMENTS(iban_lengths); i++)
-        if (memcmp(iban, iban_lengths[i].country, 2) == 0 && (size_t)iban_lengths[i].length != len)
-            return FALSE;
-    unsigned r = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = iban[(i + 4) % len];  /* the first four characters go to the end */
-        if (g_ascii_isdigit(c))
-            r = (r * 10 + (unsigned)(c - '0')) % 97;
-        else if (g_ascii_isupper(c))
-            r = (r * 100 + (unsigned)(c - 'A' + 10)) % 97;
-        else
-            return FALSE;
-    }
-    return r == 1;
-}
+/* ---- IBAN ---------------------------------------------------------------------------- */
 
 /*
  * "FR76 3000 6000 0112 3456 7890 189 - BIC ...": groups joined by single spaces; the
@@ -1076,7 +1054,8 @@ static char *iban_at(const scan_text *t, size_t p)
     }
     while (ncuts > 0) {
         size_t len = cuts[--ncuts];
-        if (iban_valid(buf, len))
+        buf[len] = '\0';
+        if (qr_iban_valid(buf))
             return g_strndup(buf, len);
     }
     return NULL;
@@ -1099,11 +1078,10 @@ static void find_iban(const scan_text *t, invoice_data *out)
     out->seller_iban = iban;
 }
 
-/* ---- entry points -------------------------------------------------------------------------- */
+/* ---- entry points -------------------------------------------------------------------- */
 
 static const char *const direct_debit_words[] = {
-    "prelev", "direct debit", "sepa debit", "lastschrift", "bankeinzug", "abgebucht",
-    "wird abgebucht", NULL
+    "prelev", "direct debit", "sepa debit", "lastschrift", "bankeinzug", "abgebucht", NULL
 };
 
 /* Starts out afresh but keeps the source the caller may have set. */
@@ -1150,9 +1128,9 @@ static const char *skip_reply_prefixes(const char *s)
         const char *next = NULL;
         for (size_t i = 0; prefixes[i] && !next; i++) {
             size_t n = strlen(prefixes[i]);
-            const char *p = s + n;
             if (g_ascii_strncasecmp(s, prefixes[i], n) != 0)
                 continue;
+            const char *p = s + n;
             while (*p == ' ')
                 p++;
             if (*p == ':')

@@ -62,7 +62,7 @@ t_cleanup() {
     else
         rm -rf "$T"
     fi
-    return $rc
+    exit $rc
 }
 
 # ---- PostgreSQL -----------------------------------------------------------------------
@@ -102,12 +102,10 @@ sink_start() {
 }
 
 sink_count() { find "$T/sink" -type f | wc -l; }
+sink_has_count() { [ "$(sink_count)" -ge "$1" ]; }
 
 # Wait for N messages at the sink (default: 1), up to 30 s.
-sink_wait() {
-    local want=${1:-1}
-    wait_for 300 test "$(sink_count)" -ge "$want"
-}
+sink_wait() { wait_for 300 sink_has_count "${1:-1}"; }
 
 # The first message file whose content matches a pattern (grep -l).
 sink_find() { grep -rl -- "$1" "$T/sink" 2>/dev/null | head -1; }
@@ -154,9 +152,8 @@ milter_stop() {
     [ -n "${MILTER_PID:-}" ] || return 0
     kill "$MILTER_PID" 2>/dev/null
     wait "$MILTER_PID" 2>/dev/null
-    local rc=$?
     MILTER_PID=
-    return $rc
+    return 0
 }
 
 # ---- Postfix ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 #include "artisan.h"
 #include "cli.h"
 #include "log.h"
+#include "mime.h"
 #include "rewrite.h"
 
 static GByteArray *read_stdin(void)
@@ -22,17 +23,6 @@ static GByteArray *read_stdin(void)
     while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0)
         g_byte_array_append(buf, chunk, (guint) n);
     return buf;
-}
-
-static GMimeMessage *parse(const GByteArray *bytes)
-{
-    GMimeStream *stream = g_mime_stream_mem_new_with_buffer((const char *) bytes->data,
-                                                            bytes->len);
-    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-    GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
-    g_object_unref(parser);
-    g_object_unref(stream);
-    return msg;
 }
 
 static char *sender_of(GMimeMessage *msg)
@@ -123,7 +113,7 @@ int cmd_rewrite(cli_env *env, int argc, char **argv)
         }
     }
     GByteArray *original = read_stdin();
-    GMimeMessage *msg = parse(original);
+    GMimeMessage *msg = mime_parse_bytes((const char *) original->data, original->len);
     char *from = msg ? sender_of(msg) : NULL;
     artisan *sender = NULL;
     char *err = NULL;

@@ -2,6 +2,7 @@
  * invoice — the extracted invoice record and the extraction dispatch; see invoice.h.
  */
 #include "invoice.h"
+#include "mime.h"
 #include "einvoice.h"
 #include "facturx.h"
 #include "money.h"
@@ -366,17 +367,6 @@ static gboolean looks_like_xml(const char *data, size_t len)
     return p < end && *p == '<';
 }
 
-/* RFC 822 message over a copy of data (gmime must be initialised by the program). */
-static GMimeMessage *parse_message(const char *data, size_t len)
-{
-    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, len);
-    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-    GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
-    g_object_unref(parser);
-    g_object_unref(stream);
-    return msg;
-}
-
 void invoice_extract_bytes(const char *data, size_t len, invoice_data *out)
 {
     invoice_data_init(out);
@@ -390,7 +380,7 @@ void invoice_extract_bytes(const char *data, size_t len, invoice_data *out)
     } else if (looks_like_xml(data, len)) {
         einvoice_parse(data, len, out);
     } else {
-        GMimeMessage *msg = parse_message(data, len);
+        GMimeMessage *msg = mime_parse_bytes(data, len);
         if (msg) {
             invoice_extract_message(msg, out);
             g_object_unref(msg);

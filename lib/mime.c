@@ -749,3 +749,20 @@ char *mime_body_text(GMimeMessage *msg, const char *subtype)
     g_free(data);
     return text;
 }
+
+GMimeMessage *mime_parse_stream(GMimeStream *stream, gboolean persist)
+{
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    g_mime_parser_set_persist_stream(parser, persist);
+    GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
+    g_object_unref(parser);
+    return msg;
+}
+
+GMimeMessage *mime_parse_bytes(const char *data, size_t len)
+{
+    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, len);
+    GMimeMessage *msg = mime_parse_stream(stream, FALSE);
+    g_object_unref(stream);
+    return msg;
+}

@@ -21,6 +21,14 @@ typedef enum {
     MIME_UNPARSABLE,    /* no usable structure (e.g. multipart with no parts) */
 } mime_safety;
 
+/*
+ * Parse a message from a stream (kept referenced by the message's parts when persist is
+ * TRUE, so large contents stay in the stream instead of memory) or from bytes (copied).
+ * NULL when gmime finds no message.
+ */
+GMimeMessage *mime_parse_stream(GMimeStream *stream, gboolean persist);
+GMimeMessage *mime_parse_bytes(const char *data, size_t len);
+
 mime_safety mime_safety_check(GMimeMessage *msg);
 const char *mime_safety_name(mime_safety s);
 

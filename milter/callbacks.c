@@ -12,6 +12,7 @@
 
 #include "apply.h"
 #include "log.h"
+#include "mime.h"
 #include "milter.h"
 #include "policy.h"
 #include "rewrite.h"
@@ -182,10 +183,7 @@ static GMimeMessage *parse_spool(msg_state *m)
     GMimeStream *stream = spool_stream(m->bytes);
     if (!stream)
         return NULL;
-    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-    g_mime_parser_set_persist_stream(parser, TRUE);
-    GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
-    g_object_unref(parser);
+    GMimeMessage *msg = mime_parse_stream(stream, TRUE);
     g_object_unref(stream);
     return msg;
 }

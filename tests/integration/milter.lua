@@ -75,6 +75,14 @@ local ok, err = pcall(function()
     send_message(c, dir .. "/forged.eml")
     check("forged marker: removed", mt.eom_check(c, MT_HDRDELETE, "X-Reglo"))
     mt.disconnect(c)
+
+    -- Swapped IBAN with quarantine_iban_mismatch on: held, no link.
+    c = session("localhost", "127.0.0.1", nil, "<jean@artisan.test>")
+    assert(mt.rcptto(c, "<client@example.test>") == nil)
+    send_message(c, dir .. "/fraud.eml")
+    check("IBAN mismatch: quarantined", mt.eom_check(c, MT_QUARANTINE))
+    check("IBAN mismatch: no link", not mt.eom_check(c, MT_BODYCHANGE))
+    mt.disconnect(c)
 end)
 if not ok then print("FAIL - miltertest script error: " .. tostring(err)); failures = failures + 1 end
 if failures > 0 then os.exit(1) end

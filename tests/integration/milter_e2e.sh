@@ -13,7 +13,7 @@ CLIENT=client@example.test
 
 t_init
 pg_start || exit 1
-reglo_conf
+REGLO_MAX_SIZE=2097152 reglo_conf
 check "db migrate applies the schema" bash -c "'$BUILD/reglo' -c '$REGLO_CONF' db migrate | grep -q '^1 migration applied'"
 check "db migrate is idempotent" bash -c "'$BUILD/reglo' -c '$REGLO_CONF' db migrate | grep -q '^0 migrations applied'"
 reglo artisan add --email "$ARTISAN" --name "Jean Dupont" --iban "FR76 3000 6000 0112 3456 7890 189" >/dev/null
@@ -125,6 +125,22 @@ send_mail "$ARTISAN" "$CLIENT" "$M/avoir.eml"
 D9=$(delivered "Avoir AV-1 credit")
 check "credit note: delivered unchanged" python3 "$MP" unchanged "$M/avoir.eml" "$D9"
 
+# 9b. Large messages: past memory_threshold (64 KB here) the milter spools to a temporary
+# file and still rewrites; past max_message_size (2 MB here) the message passes untouched.
+$MKINV --number F-E2E-BIG --amount 7,50 --pad 600 -o "$M/big.pdf"
+$MKMAIL --from "$ARTISAN" --to "$CLIENT" --subject "Facture F-E2E-BIG spooled" --attach "$M/big.pdf" -o "$M/big.eml"
+send_mail "$ARTISAN" "$CLIENT" "$M/big.eml"
+DB1=$(delivered "F-E2E-BIG spooled")
+check "600 KB invoice (spooled to a file) gets a link" bash -c "grep -q 'pay.test.invalid' '$DB1'"
+python3 "$MP" save "$DB1" big.pdf "$M/big.out.pdf"
+check "600 KB PDF arrives byte-identical" cmp -s "$M/big.pdf" "$M/big.out.pdf"
+check "no spool file left behind" bash -c "! ls '$T/reglo' | grep -q reglo-spool"
+$MKINV --number F-E2E-HUGE --amount 7,50 --pad 3000 -o "$M/huge.pdf"
+$MKMAIL --from "$ARTISAN" --to "$CLIENT" --subject "Facture F-E2E-HUGE capped" --attach "$M/huge.pdf" -o "$M/huge.eml"
+send_mail "$ARTISAN" "$CLIENT" "$M/huge.eml"
+DH=$(delivered "F-E2E-HUGE capped")
+check "message over max_message_size passes unchanged" python3 "$MP" unchanged "$M/huge.eml" "$DH"
+
 # 10. PostgreSQL stopped mid-run: everything is still delivered, unchanged.
 pg_stop
 $MKINV --number F-E2E-005 --amount 42,00 -o "$M/down.pdf"
@@ -137,6 +153,17 @@ D11=$(delivered "Hello dbdown plain")
 check "database down: invoice delivered unchanged" python3 "$MP" unchanged "$M/down.eml" "$D10"
 check "database down: other mail delivered unchanged" python3 "$MP" unchanged "$M/down2.eml" "$D11"
 check "database down: logged with on_error=accept" grep -q 'passed unchanged (on_error=accept)' "$T/reglo/milter.log"
+
+# 10b. on_error = tempfail: the MTA is told to retry, nothing is delivered unchanged.
+milter_stop
+sed -i 's/on_error = "accept"/on_error = "tempfail"/' "$REGLO_CONF"
+milter_start
+$MKMAIL --from "$ARTISAN" --to "$CLIENT" --subject "Facture F-E2E-007 tempfail" --attach "$M/down.pdf" -o "$M/tf.eml"
+check "database down, on_error=tempfail: the client is told to retry (4xx)" bash -c "! swaks --server 127.0.0.1:$SMTPD_PORT --from '$ARTISAN' --to '$CLIENT' --data '$M/tf.eml' --hide-all"
+check "database down, on_error=tempfail: logged" grep -q 'deferred (on_error=tempfail)' "$T/reglo/milter.log"
+milter_stop
+sed -i 's/on_error = "tempfail"/on_error = "accept"/' "$REGLO_CONF"
+milter_start
 pg_resume
 $MKMAIL --from "$ARTISAN" --to "$CLIENT" --subject "Facture F-E2E-006 dbback" --attach "$M/f1.pdf" -o "$M/back.eml"
 send_mail "$ARTISAN" "$CLIENT" "$M/back.eml"

@@ -130,6 +130,8 @@ milter {
     on_error = "${REGLO_ON_ERROR:-accept}"
     spool_dir = "$T/reglo"
     memory_threshold = 65536
+    max_message_size = ${REGLO_MAX_SIZE:-26214400}
+    quarantine_iban_mismatch = ${REGLO_QUARANTINE:-false}
 }
 gateway { public_url = "https://pay.test.invalid" }
 smtp { url = "smtp://127.0.0.1:$SMTPD_PORT" from = "reglo@mta.test.invalid" }

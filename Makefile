@@ -22,7 +22,7 @@ DEBS = build-essential pkg-config python3 \
        postgresql postfix miltertest zbar-tools swaks qrencode poppler-utils
 
 PKGS = glib-2.0 gmime-3.0 libxml-2.0 poppler-glib jansson libcrypto libcurl libqrencode libpng \
-       libpq libconfuse milter
+       libpq libconfuse milter libmicrohttpd
 
 CC      ?= cc
 SAN     ?= 0
@@ -48,15 +48,18 @@ LDFLAGS += $(SANFLAGS)
 LIB_SRC    := $(wildcard lib/*.c)
 MILTER_SRC := $(wildcard milter/*.c)
 CLI_SRC    := $(wildcard cli/*.c)
+GATEWAY_SRC := $(wildcard gateway/*.c gateway/psp/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/sqltext.o
 SQL_SRC    := $(wildcard sql/*.sql sql/query/*.sql)
 MILTER_OBJ := $(MILTER_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
+# The gateway's modules but main, as an archive the unit tests link too.
+GATEWAY_OBJ := $(filter-out $(BUILD)/gateway/main.o,$(GATEWAY_SRC:%.c=$(BUILD)/%.o))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-PROGS = $(BUILD)/reglo-milter $(BUILD)/reglo
+PROGS = $(BUILD)/reglo-milter $(BUILD)/reglo $(BUILD)/reglo-gateway
 
 .PHONY: all deps check unit demo bench install clean san
 all: $(PROGS)
@@ -76,7 +79,7 @@ $(BUILD)/gen/sqltext.c $(BUILD)/gen/sqltext.h: $(SQL_SRC) tools/embed-sql
 $(BUILD)/gen/sqltext.o: $(BUILD)/gen/sqltext.c
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
-$(LIB_OBJ) $(MILTER_OBJ) $(CLI_OBJ): | $(BUILD)/gen/sqltext.h
+$(LIB_OBJ) $(MILTER_OBJ) $(CLI_OBJ) $(GATEWAY_OBJ) $(BUILD)/gateway/main.o: | $(BUILD)/gen/sqltext.h
 
 $(BUILD)/libreglo.a: $(LIB_OBJ)
 	ar rcs $@ $^
@@ -87,7 +90,13 @@ $(BUILD)/reglo-milter: $(MILTER_OBJ) $(BUILD)/libreglo.a
 $(BUILD)/reglo: $(CLI_OBJ) $(BUILD)/libreglo.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libreglo.a
+$(BUILD)/libgateway.a: $(GATEWAY_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/reglo-gateway: $(BUILD)/gateway/main.o $(BUILD)/libgateway.a $(BUILD)/libreglo.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libgateway.a $(BUILD)/libreglo.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
@@ -122,12 +131,14 @@ bench: deps all
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/sql \
 	           $(DESTDIR)$(DATADIR)/templates/fr $(DESTDIR)$(DATADIR)/templates/en \
+	           $(DESTDIR)$(DATADIR)/templates/static \
 	           $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR)
-	install -m 755 $(BUILD)/reglo-milter $(DESTDIR)$(SBINDIR)/
+	install -m 755 $(BUILD)/reglo-milter $(BUILD)/reglo-gateway $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(BUILD)/reglo $(DESTDIR)$(BINDIR)/
 	install -m 644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
 	install -m 644 templates/fr/* $(DESTDIR)$(DATADIR)/templates/fr/
 	install -m 644 templates/en/* $(DESTDIR)$(DATADIR)/templates/en/
+	install -m 644 templates/static/* $(DESTDIR)$(DATADIR)/templates/static/
 	install -m 640 conf/reglo.conf.example $(DESTDIR)$(SYSCONFDIR)/reglo.conf.example
 	install -m 644 systemd/*.service $(DESTDIR)$(UNITDIR)/
 

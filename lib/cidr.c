@@ -42,7 +42,7 @@ static gboolean cidr_parse(const char *text, cidr *out)
     if (slash) {
         char *end;
         long p = strtol(slash + 1, &end, 10);
-        if (slash[1] == '\0' || *end != '\0' || p < 0 || p > max)
+        if (!g_ascii_isdigit(slash[1]) || *end != '\0' || p < 0 || p > max)
             return FALSE;
         out->prefix = (int) p;
     }

@@ -9,18 +9,19 @@
 #include <string.h>
 #include <errno.h>
 
-/* libconfuse's error hook has no user pointer; parsing is per thread, so is the sink. */
+/*
+ * libconfuse's error hook has no user pointer, and sections do not always know their file:
+ * parsing is per thread, so are the file name and the first error.
+ */
 static _Thread_local char *conf_first_error;
+static _Thread_local const char *conf_parsing;
 
 static void conf_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 {
     if (conf_first_error)
         return;
     char *msg = g_strdup_vprintf(fmt, ap);
-    if (cfg && cfg->filename)
-        conf_first_error = g_strdup_printf("%s:%d: %s", cfg->filename, cfg->line, msg);
-    else
-        conf_first_error = g_strdup(msg);
+    conf_first_error = g_strdup_printf("%s:%d: %s", conf_parsing, cfg ? cfg->line : 0, msg);
     g_free(msg);
 }
 
@@ -89,6 +90,37 @@ static int validate_url(cfg_t *cfg, cfg_opt_t *opt, void *value)
     return 0;
 }
 
+/*
+ * libconfuse calls per-option validators (cfg_set_validate_func) while parsing, with the
+ * line still current; these adapters run a per-value check over every value of the option.
+ */
+typedef int (*value_check)(cfg_t *cfg, cfg_opt_t *opt, void *value);
+
+static int check_values(cfg_t *cfg, cfg_opt_t *opt, value_check check)
+{
+    for (unsigned i = 0; i < cfg_opt_size(opt); i++) {
+        long number = 0;
+        void *value;
+        if (opt->type == CFGT_INT) {
+            number = cfg_opt_getnint(opt, i);
+            value = &number;
+        } else
+            value = cfg_opt_getnstr(opt, i);
+        if (check(cfg, opt, value) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+#define VALIDATOR(name, check) \
+    static int name(cfg_t *cfg, cfg_opt_t *opt) { return check_values(cfg, opt, check); }
+VALIDATOR(valid_nonempty, validate_nonempty)
+VALIDATOR(valid_positive, validate_positive)
+VALIDATOR(valid_cidr, validate_cidr)
+VALIDATOR(valid_mode, validate_mode)
+VALIDATOR(valid_on_error, validate_on_error)
+VALIDATOR(valid_url, validate_url)
+
 static cfg_t *conf_schema(void)
 {
     static cfg_opt_t database_opts[] = {
@@ -113,6 +145,7 @@ static cfg_t *conf_schema(void)
         CFG_STR("listen", "127.0.0.1:8080", CFGF_NONE),
         CFG_STR("public_url", "http://127.0.0.1:8080", CFGF_NONE),
         CFG_STR("default_psp", "mollie", CFGF_NONE),
+        CFG_INT("threads", 4, CFGF_NONE),
         CFG_END()
     };
     static cfg_opt_t smtp_opts[] = {
@@ -133,6 +166,7 @@ static cfg_t *conf_schema(void)
         CFG_STR("secret_key", NULL, CFGF_NODEFAULT),
         CFG_STR("webhook_secret", NULL, CFGF_NODEFAULT),
         CFG_STR("api_key", NULL, CFGF_NODEFAULT),
+        CFG_STR_LIST("payment_method_types", "{card}", CFGF_NONE),
         CFG_END()
     };
     static cfg_opt_t opts[] = {
@@ -147,23 +181,24 @@ static cfg_t *conf_schema(void)
     };
     cfg_t *cfg = cfg_init(opts, CFGF_NONE);
     cfg_set_error_function(cfg, conf_errfunc);
-    cfg_set_validate_func2(cfg, "database|conninfo", validate_nonempty);
-    cfg_set_validate_func2(cfg, "database|connect_timeout", validate_positive);
-    cfg_set_validate_func2(cfg, "database|pool_size", validate_positive);
-    cfg_set_validate_func2(cfg, "milter|socket", validate_nonempty);
-    cfg_set_validate_func2(cfg, "milter|socket_mode", validate_mode);
-    cfg_set_validate_func2(cfg, "milter|trusted_networks", validate_cidr);
-    cfg_set_validate_func2(cfg, "milter|on_error", validate_on_error);
-    cfg_set_validate_func2(cfg, "milter|max_message_size", validate_positive);
-    cfg_set_validate_func2(cfg, "milter|memory_threshold", validate_positive);
-    cfg_set_validate_func2(cfg, "milter|spool_dir", validate_nonempty);
-    cfg_set_validate_func2(cfg, "milter|timeout", validate_positive);
-    cfg_set_validate_func2(cfg, "gateway|listen", validate_nonempty);
-    cfg_set_validate_func2(cfg, "gateway|public_url", validate_url);
-    cfg_set_validate_func2(cfg, "smtp|url", validate_url);
-    cfg_set_validate_func2(cfg, "smtp|from", validate_nonempty);
-    cfg_set_validate_func2(cfg, "secrets|link_key_file", validate_nonempty);
-    cfg_set_validate_func2(cfg, "templates|dir", validate_nonempty);
+    cfg_set_validate_func(cfg, "database|conninfo", valid_nonempty);
+    cfg_set_validate_func(cfg, "database|connect_timeout", valid_positive);
+    cfg_set_validate_func(cfg, "database|pool_size", valid_positive);
+    cfg_set_validate_func(cfg, "milter|socket", valid_nonempty);
+    cfg_set_validate_func(cfg, "milter|socket_mode", valid_mode);
+    cfg_set_validate_func(cfg, "milter|trusted_networks", valid_cidr);
+    cfg_set_validate_func(cfg, "milter|on_error", valid_on_error);
+    cfg_set_validate_func(cfg, "milter|max_message_size", valid_positive);
+    cfg_set_validate_func(cfg, "milter|memory_threshold", valid_positive);
+    cfg_set_validate_func(cfg, "milter|spool_dir", valid_nonempty);
+    cfg_set_validate_func(cfg, "milter|timeout", valid_positive);
+    cfg_set_validate_func(cfg, "gateway|listen", valid_nonempty);
+    cfg_set_validate_func(cfg, "gateway|public_url", valid_url);
+    cfg_set_validate_func(cfg, "gateway|threads", valid_positive);
+    cfg_set_validate_func(cfg, "smtp|url", valid_url);
+    cfg_set_validate_func(cfg, "smtp|from", valid_nonempty);
+    cfg_set_validate_func(cfg, "secrets|link_key_file", valid_nonempty);
+    cfg_set_validate_func(cfg, "templates|dir", valid_nonempty);
     return cfg;
 }
 
@@ -180,6 +215,7 @@ static void psp_conf_free(gpointer p)
     g_free(psp->secret_key);
     g_free(psp->webhook_secret);
     g_free(psp->api_key);
+    g_strfreev(psp->payment_method_types);
     g_free(psp);
 }
 
@@ -194,6 +230,10 @@ static void conf_copy_psps(reglo_conf *conf, cfg_t *cfg)
         psp->secret_key = dup_or_null(cfg_getstr(sec, "secret_key"));
         psp->webhook_secret = dup_or_null(cfg_getstr(sec, "webhook_secret"));
         psp->api_key = dup_or_null(cfg_getstr(sec, "api_key"));
+        unsigned n = cfg_size(sec, "payment_method_types");
+        psp->payment_method_types = g_new0(char *, n + 1);
+        for (unsigned t = 0; t < n; t++)
+            psp->payment_method_types[t] = g_strdup(cfg_getnstr(sec, "payment_method_types", t));
         g_ptr_array_add(conf->psps, psp);
     }
 }
@@ -228,6 +268,7 @@ static reglo_conf *conf_copy(cfg_t *cfg, const char *path)
     while (g_str_has_suffix(conf->public_url, "/"))
         conf->public_url[strlen(conf->public_url) - 1] = '\0';
     conf->default_psp = g_strdup(cfg_getstr(gw, "default_psp"));
+    conf->gateway_threads = (int) cfg_getint(gw, "threads");
 
     conf->smtp_url = g_strdup(cfg_getstr(smtp, "url"));
     conf->notify_from = g_strdup(cfg_getstr(smtp, "from"));
@@ -237,22 +278,82 @@ static reglo_conf *conf_copy(cfg_t *cfg, const char *path)
     return conf;
 }
 
+/*
+ * libconfuse 3.3 counts a one-line comment (# or //) as three lines and the end of a block
+ * comment twice, so FILE:LINE would point past the mistake; and it exits the process on a
+ * file it cannot read (a directory). So we read the file, blank the comments out keeping
+ * every newline, and give libconfuse the text. NULL with *err for an unterminated string.
+ */
+static char *conf_strip_comments(const char *path, const char *text, char **err)
+{
+    GString *out = g_string_sized_new(strlen(text));
+    char quote = 0;
+    int line = 1, quote_line = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p == '\n')
+            line++;
+        if (quote) {
+            g_string_append_c(out, *p);
+            if (*p == '\\' && p[1]) {
+                line += p[1] == '\n';
+                g_string_append_c(out, *++p);
+            } else if (*p == quote)
+                quote = 0;
+        } else if (*p == '"' || *p == '\'') {
+            quote = *p;
+            quote_line = line;
+            g_string_append_c(out, *p);
+        } else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+            while (p[1] && p[1] != '\n')
+                p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+            const char *stop = end ? end + 2 : p + strlen(p);
+            for (p += 2; p < stop; p++)
+                if (*p == '\n') {
+                    line++;
+                    g_string_append_c(out, '\n');
+                }
+            p--;
+        } else
+            g_string_append_c(out, *p);
+    }
+    if (quote) {
+        *err = g_strdup_printf("%s:%d: unterminated string", path, quote_line);
+        g_string_free(out, TRUE);
+        return NULL;
+    }
+    return g_string_free(out, FALSE);
+}
+
 reglo_conf *conf_load(const char *path, char **err)
 {
+    char *text = NULL;
+    GError *gerr = NULL;
+    if (!g_file_get_contents(path, &text, NULL, &gerr)) {
+        *err = g_strdup_printf("%s: cannot read: %s", path, gerr->message);
+        g_error_free(gerr);
+        return NULL;
+    }
+    char *clean = conf_strip_comments(path, text, err);
+    g_free(text);
+    if (!clean)
+        return NULL;
     cfg_t *cfg = conf_schema();
     g_free(conf_first_error);
     conf_first_error = NULL;
-    int rc = cfg_parse(cfg, path);
+    conf_parsing = path;
+    int rc = cfg_parse_buf(cfg, clean);
+    conf_parsing = NULL;
     reglo_conf *conf = NULL;
     if (rc == CFG_SUCCESS)
         conf = conf_copy(cfg, path);
-    else if (rc == CFG_FILE_ERROR)
-        *err = g_strdup_printf("%s: cannot read: %s", path, g_strerror(errno));
     else {
         *err = conf_first_error ? conf_first_error : g_strdup_printf("%s: parse error", path);
         conf_first_error = NULL;
     }
     cfg_free(cfg);
+    g_free(clean);
     return conf;
 }
 

@@ -17,6 +17,7 @@ typedef struct psp_conf {
     char *secret_key;        /* stripe */
     char *webhook_secret;    /* stripe */
     char *api_key;           /* mollie */
+    char **payment_method_types; /* stripe, NULL-terminated; {"card"} by default */
 } psp_conf;
 
 typedef struct reglo_conf {
@@ -39,6 +40,7 @@ typedef struct reglo_conf {
     char *gateway_listen;
     char *public_url;            /* no trailing slash */
     char *default_psp;
+    int gateway_threads;         /* HTTP worker threads, one database connection each */
 
     char *smtp_url;
     char *notify_from;           /* From of the emails reglo writes to artisans */

@@ -17,6 +17,13 @@ struct db_pool {
 };
 
 /* Server notices ("relation already exists, skipping") are not errors: keep them quiet. */
+/* libpq messages span lines; a log line must not. */
+static char *one_line(char *msg)
+{
+    g_strdelimit(msg, "\r\n\t", ' ');
+    return g_strstrip(msg);
+}
+
 static void db_notice(void *arg, const char *message)
 {
     (void) arg;
@@ -32,8 +39,7 @@ PGconn *db_connect(const char *conninfo, int connect_timeout, int statement_time
     const char *vals[] = { conninfo, timeout, options, "reglo", NULL };
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (PQstatus(conn) != CONNECTION_OK) {
-        *err = g_strdup_printf("database connection failed: %s", PQerrorMessage(conn));
-        g_strchomp(*err);
+        *err = one_line(g_strdup_printf("database connection failed: %s", PQerrorMessage(conn)));
         PQfinish(conn);
         return NULL;
     }
@@ -103,8 +109,8 @@ PGresult *db_exec(PGconn *conn, const char *sql, int n, const char *const *param
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return res;
-    *err = g_strdup_printf("database: %s", res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
-    g_strchomp(*err);
+    *err = one_line(g_strdup_printf("database: %s",
+                                    res ? PQresultErrorMessage(res) : PQerrorMessage(conn)));
     PQclear(res);
     return NULL;
 }
@@ -171,8 +177,8 @@ static int migrate_locked(PGconn *conn, char **err)
             continue;
         PGresult *res = PQexec(conn, m->text);   /* several statements: simple protocol */
         if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
-            *err = g_strdup_printf("migration %s: %s", m->name, PQresultErrorMessage(res));
-            g_strchomp(*err);
+            *err = one_line(g_strdup_printf("migration %s: %s", m->name,
+                                            PQresultErrorMessage(res)));
             PQclear(res);
             PQclear(applied);
             return -1;

@@ -77,3 +77,63 @@ int outbox_send_one(PGconn *db, const char *smtp_url, char **err)
     PQclear(res);
     return ok ? 1 : -1;
 }
+
+#define OUTBOX_IDLE_MS 2000
+
+struct outbox_sender {
+    outbox_db_get get;
+    outbox_db_put put;
+    void *arg;
+    gint stop;
+    GThread *thread;
+};
+
+/* Everything due now; FALSE on a database error (*err). */
+static gboolean outbox_drain(outbox_sender *s, char **err)
+{
+    char *smtp_url = NULL;
+    PGconn *db = s->get(s->arg, &smtp_url, err);
+    int rc = 0;
+    while (db && !g_atomic_int_get(&s->stop) && (rc = outbox_send_one(db, smtp_url, err)) > 0)
+        ;
+    if (db)
+        s->put(s->arg, db, rc < 0);
+    g_free(smtp_url);
+    return db && rc >= 0;
+}
+
+static gpointer outbox_sender_main(gpointer arg)
+{
+    outbox_sender *s = arg;
+    gboolean failing = FALSE;
+    while (!g_atomic_int_get(&s->stop)) {
+        char *err = NULL;
+        gboolean ok = outbox_drain(s, &err);
+        if (!ok && !failing)
+            log_warn("outbox: %s", err ? err : "database error");
+        else if (ok && failing)
+            log_info("outbox: database reachable again");
+        failing = !ok;
+        g_free(err);
+        for (int i = 0; i < OUTBOX_IDLE_MS / 100 && !g_atomic_int_get(&s->stop); i++)
+            g_usleep(100000);
+    }
+    return NULL;
+}
+
+outbox_sender *outbox_sender_start(outbox_db_get get, outbox_db_put put, void *arg)
+{
+    outbox_sender *s = g_new0(outbox_sender, 1);
+    s->get = get;
+    s->put = put;
+    s->arg = arg;
+    s->thread = g_thread_new("outbox", outbox_sender_main, s);
+    return s;
+}
+
+void outbox_sender_stop(outbox_sender *sender)
+{
+    g_atomic_int_set(&sender->stop, 1);
+    g_thread_join(sender->thread);
+    g_free(sender);
+}

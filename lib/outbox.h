@@ -19,4 +19,18 @@ gint64 outbox_add(PGconn *db, const char *from, const char *const *rcpts, const 
  */
 int outbox_send_one(PGconn *db, const char *smtp_url, char **err);
 
+/*
+ * A thread that submits what is due, then waits a little, until stopped. The daemons give
+ * it their way to a database connection: get returns a connection and the SMTP URL to use
+ * (g_malloc'ed, the caller's), put gives the connection back. A database outage is logged
+ * once, and again when it is over.
+ */
+typedef PGconn *(*outbox_db_get)(void *arg, char **smtp_url, char **err);
+typedef void (*outbox_db_put)(void *arg, PGconn *db, gboolean broken);
+typedef struct outbox_sender outbox_sender;
+
+outbox_sender *outbox_sender_start(outbox_db_get get, outbox_db_put put, void *arg);
+/* Stops and joins the thread, frees the sender. */
+void outbox_sender_stop(outbox_sender *sender);
+
 #endif

@@ -257,34 +257,37 @@ static void add_marker(const rewrite_ctx *ctx, GMimeMessage *msg, gint64 invoice
     g_free(marker);
 }
 
-/* A linked invoice needs a Message-ID we know, so its thread can be tracked. */
-static const char *ensure_message_id(GMimeMessage *msg, gboolean *headers_changed)
+/*
+ * A linked invoice needs a Message-ID we know, so its thread can be tracked. One is made up
+ * when the message has none; it goes into the message only with the link (*fresh set).
+ */
+static const char *message_id_of(GMimeMessage *msg, char **fresh)
 {
     const char *id = g_mime_message_get_message_id(msg);
+    *fresh = NULL;
     if (id && *id)
         return id;
-    char *fresh = g_mime_utils_generate_message_id("reglo.invalid");
-    g_mime_message_set_message_id(msg, fresh);
-    g_free(fresh);
-    *headers_changed = TRUE;
-    return g_mime_message_get_message_id(msg);
+    char *made = g_mime_utils_generate_message_id("reglo.invalid");
+    *fresh = g_strdup(made);
+    g_free(made);
+    return *fresh;
 }
 
 /* Record, link and block in one transaction; the caller has decided this invoice gets a link. */
 static void link_invoice(const rewrite_ctx *ctx, GMimeMessage *msg, const subject_tags *tags,
                          gboolean headers_changed, rewrite_result *res)
 {
-    char *err = NULL;
-    const char *message_id = ensure_message_id(msg, &headers_changed);
+    char *err = NULL, *fresh_id = NULL;
+    const char *message_id = message_id_of(msg, &fresh_id);
     recorded rec = { 0 };
     if (!db_begin(ctx->db, &err)) {
         fail(res, err);
-        return;
+        goto out;
     }
     if (!record_invoice(ctx, msg, &res->inv, message_id, tags->qr, &rec, &err)) {
         db_rollback(ctx->db);
         fail(res, err);
-        return;
+        goto out;
     }
     res->invoice_id = rec.id;
     if (strcmp(rec.status, "paid") == 0 || strcmp(rec.status, "cancelled") == 0) {
@@ -313,6 +316,8 @@ static void link_invoice(const rewrite_ctx *ctx, GMimeMessage *msg, const subjec
         decide(res, headers_only(headers_changed), "no-body-part");
         goto out;
     }
+    if (fresh_id)
+        g_mime_message_set_message_id(msg, fresh_id);
     add_marker(ctx, msg, rec.id, message_id);
     if (ctx->dry_run)
         db_rollback(ctx->db);
@@ -323,6 +328,7 @@ static void link_invoice(const rewrite_ctx *ctx, GMimeMessage *msg, const subjec
     res->body_changed = TRUE;
     decide(res, REWRITE_CHANGED, "link");
 out:
+    g_free(fresh_id);
     g_free(rec.key_id);
     g_free(rec.status);
 }

@@ -56,9 +56,13 @@ static gboolean tag_apply(subject_tags *out, const char *inner, size_t len)
     else if (!strcmp(folded, "qr"))
         out->qr = TRUE;
     else if (g_str_has_prefix(folded, "montant ") || g_str_has_prefix(folded, "amount ")) {
-        const char *space = memchr(inner, ' ', len);
-        size_t skip = space ? (size_t) (space - inner) : len;
-        tag_amount(out, inner + skip, len - skip);
+        /* The amount follows the keyword, whatever spacing surrounds them. */
+        const char *p = inner, *end = inner + len;
+        while (p < end && g_ascii_isspace(*p))
+            p++;
+        while (p < end && g_ascii_isalpha(*p))
+            p++;
+        tag_amount(out, p, (size_t) (end - p));
     } else
         ours = FALSE;
     g_free(folded);
@@ -71,7 +75,7 @@ void tags_parse(const char *subject, subject_tags *out)
     GString *clean = g_string_new(NULL);
     const char *p = subject ? subject : "";
     while (*p) {
-        const char *close = *p == '[' ? strchr(p, ']') : NULL;
+        const char *close = *p == '[' ? memchr(p, ']', strnlen(p, 65)) : NULL;
         if (close && close - p <= 64 && tag_apply(out, p + 1, (size_t) (close - p - 1))) {
             out->found = TRUE;
             p = close + 1;

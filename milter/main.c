@@ -22,8 +22,6 @@
 
 milter_globals milter;
 
-static volatile gint outbox_stop;
-
 static void usage(void)
 {
     fprintf(stderr, "usage: reglo-milter [-c FILE] [-f] [-v]\n"
@@ -33,26 +31,18 @@ static void usage(void)
     exit(2);
 }
 
-/* Notices to artisans are queued in the outbox; this thread submits them to the MTA. */
-static gpointer outbox_thread(gpointer arg)
+/* Notices to artisans are queued in the outbox; the sender thread submits them. */
+static PGconn *outbox_db(void *arg, char **smtp_url, char **err)
 {
     (void) arg;
-    while (!g_atomic_int_get(&outbox_stop)) {
-        char *err = NULL;
-        PGconn *db = db_acquire(milter.pool, &err);
-        int rc = 0;
-        while (db && !g_atomic_int_get(&outbox_stop) &&
-               (rc = outbox_send_one(db, milter.conf->smtp_url, &err)) > 0)
-            ;
-        if (!db || rc < 0) {
-            log_warn("outbox: %s", err);
-            g_free(err);
-        }
-        db_release(milter.pool, db, rc < 0);
-        for (int i = 0; i < 20 && !g_atomic_int_get(&outbox_stop); i++)
-            g_usleep(100000);
-    }
-    return NULL;
+    *smtp_url = g_strdup(milter.conf->smtp_url);
+    return db_acquire(milter.pool, err);
+}
+
+static void outbox_db_done(void *arg, PGconn *db, gboolean broken)
+{
+    (void) arg;
+    db_release(milter.pool, db, broken);
 }
 
 static const char *socket_path(const char *spec)
@@ -131,11 +121,10 @@ int main(int argc, char **argv)
     const char *path = socket_path(milter.conf->milter_socket);
     if (path && chmod(path, (mode_t) milter.conf->milter_socket_mode) != 0)
         log_warn("cannot set the mode of %s: %s", path, g_strerror(errno));
-    GThread *sender = g_thread_new("outbox", outbox_thread, NULL);
+    outbox_sender *sender = outbox_sender_start(outbox_db, outbox_db_done, NULL);
     log_info("listening on %s", milter.conf->milter_socket);
     rc = smfi_main() == MI_SUCCESS ? 0 : 1;
-    g_atomic_int_set(&outbox_stop, 1);
-    g_thread_join(sender);
+    outbox_sender_stop(sender);
     log_info("stopped");
     db_pool_free(milter.pool);
     keyring_free(milter.keys);

@@ -12,6 +12,10 @@ PORT_BASE=${REGLO_PORT_BASE:-25300}
 SMTPD_PORT=$((PORT_BASE + 25))
 SINK_PORT=$((PORT_BASE + 26))
 PG_PORT=$((PORT_BASE + 32))
+GW_PORT=$((PORT_BASE + 80))
+SIM_PORT=$((PORT_BASE + 81))
+GW=http://127.0.0.1:$GW_PORT
+SIM=http://127.0.0.1:$SIM_PORT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -142,6 +146,30 @@ CONF
 }
 
 reglo() { "$BUILD/reglo" -c "$REGLO_CONF" "$@"; }
+
+# The gateway on $GW and both PSPs pointed at the emulator (psp-sim's default keys).
+gateway_conf() {
+    sed -i "s|^gateway {.*|gateway { listen = \"127.0.0.1:$GW_PORT\" public_url = \"$GW\" default_psp = \"mollie\" threads = 4 }|" "$REGLO_CONF"
+    cat >>"$REGLO_CONF" <<CONF
+psp mollie { api_base = "$SIM" api_key = "test_psp_sim_mollie_key" }
+psp stripe { api_base = "$SIM" secret_key = "sk_test_psp_sim" webhook_secret = "whsec_psp_sim" }
+CONF
+}
+
+# PSP emulator: Stripe events go to the gateway's webhook, signed with whsec_psp_sim.
+sim_start() {
+    "$REGLO_ROOT/tests/psp-sim/psp-sim" --port "$SIM_PORT" --stripe-webhook "$GW/webhooks/stripe" \
+        "$@" 2>>"$T/psp-sim.log" &
+    T_PIDS+=($!)
+    wait_for 100 curl -sf -o /dev/null "$SIM/_sim/health"
+}
+
+gateway_start() {
+    "$BUILD/reglo-gateway" -c "$REGLO_CONF" -f -v 2>>"$T/gateway.log" &
+    GW_PID=$!
+    T_PIDS+=("$GW_PID")
+    wait_for 100 curl -sf -o /dev/null "$GW/healthz"
+}
 
 milter_start() {
     "$BUILD/reglo-milter" -c "$REGLO_CONF" -f -v 2>>"$T/reglo/milter.log" &

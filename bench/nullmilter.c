@@ -1,0 +1,110 @@
+/*
+ * nullmilter — the benchmark's reference: what any milter costs Postfix, with no work done.
+ *
+ * It negotiates the same actions and skipped steps as reglo-milter and gives the same
+ * answers at the same steps, without a database or a parser: mail from anyone but the
+ * artisan is accepted at MAIL FROM (reglo-milter's "not enrolled"), the artisan's mail is
+ * received whole (headers, body) and let go unchanged at end of message. So the difference
+ * between this and reglo-milter is reglo's own work; the difference between this and no
+ * milter at all is the milter protocol.
+ *
+ *   nullmilter unix:/path/to.sock ARTISAN_ADDRESS
+ *
+ * Built and started by bench/run; stopped with SIGTERM. Owns nothing but its socket.
+ */
+#include <libmilter/mfapi.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+static const char *artisan;
+
+static sfsistat nm_envfrom(SMFICTX *ctx, char **argv)
+{
+    (void) ctx;
+    const char *from = argv[0];
+    while (*from == '<' || *from == ' ')
+        from++;
+    size_t n = strlen(artisan);
+    int is_artisan = strncasecmp(from, artisan, n) == 0 && (from[n] == '>' || from[n] == '\0');
+    return is_artisan ? SMFIS_CONTINUE : SMFIS_ACCEPT;
+}
+
+static sfsistat nm_continue(SMFICTX *ctx)
+{
+    (void) ctx;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat nm_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
+{
+    (void) host;
+    (void) addr;
+    return nm_continue(ctx);
+}
+
+static sfsistat nm_envrcpt(SMFICTX *ctx, char **argv)
+{
+    (void) argv;
+    return nm_continue(ctx);
+}
+
+static sfsistat nm_header(SMFICTX *ctx, char *name, char *value)
+{
+    (void) name;
+    (void) value;
+    return nm_continue(ctx);
+}
+
+static sfsistat nm_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+    (void) chunk;
+    (void) len;
+    return nm_continue(ctx);
+}
+
+/* reglo-milter's negotiation: header and body changes, no HELO, DATA or unknown commands. */
+static sfsistat nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+                             unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+                             unsigned long *pf2, unsigned long *pf3)
+{
+    (void) ctx;
+    (void) f2;
+    (void) f3;
+    *pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_QUARANTINE);
+    *pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA);
+    *pf2 = 0;
+    *pf3 = 0;
+    return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc desc = {
+    .xxfi_name = "nullmilter",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_QUARANTINE,
+    .xxfi_connect = nm_connect,
+    .xxfi_envfrom = nm_envfrom,
+    .xxfi_envrcpt = nm_envrcpt,
+    .xxfi_header = nm_header,
+    .xxfi_eoh = nm_continue,
+    .xxfi_body = nm_body,
+    .xxfi_eom = nm_continue,
+    .xxfi_negotiate = nm_negotiate,
+};
+
+int main(int argc, char **argv)
+{
+    if (argc != 3 || strncmp(argv[1], "unix:", 5) != 0) {
+        fprintf(stderr, "usage: nullmilter unix:/path ARTISAN_ADDRESS\n");
+        return 2;
+    }
+    artisan = argv[2];
+    if (smfi_setconn(argv[1]) != MI_SUCCESS || smfi_register(desc) != MI_SUCCESS ||
+        smfi_opensocket(1) != MI_SUCCESS) {
+        fprintf(stderr, "nullmilter: cannot listen on %s\n", argv[1]);
+        return 1;
+    }
+    chmod(argv[1] + 5, 0666);          /* Postfix's smtpd runs as the postfix user */
+    return smfi_main() == MI_SUCCESS ? 0 : 1;
+}

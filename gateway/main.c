@@ -1,0 +1,165 @@
+/*
+ * reglo-gateway — main: arguments, the configuration snapshot, the HTTP daemon, the outbox
+ * sender thread, and the signals: SIGTERM/SIGINT stop gracefully (exit 0), SIGHUP reloads
+ * the configuration and link keys (the listening address and thread count need a restart).
+ *
+ *   reglo-gateway [-c FILE] [-f] [-v]
+ *
+ * Signals are blocked in every thread and taken synchronously by the main thread
+ * (sigwait), so no work happens in a signal handler.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <gmime/gmime.h>
+#include <libxml/parser.h>
+
+#include "context.h"
+#include "gateway.h"
+#include "log.h"
+#include "outbox.h"
+#include "server.h"
+
+#define GW_CONNECTION_LIMIT 512
+#define GW_CONNECTION_TIMEOUT_S 30
+#define GW_STOP_GRACE_MS 10000     /* requests in flight may finish on SIGTERM */
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: reglo-gateway [-c FILE] [-f] [-v]\n"
+                    "  -c FILE  configuration (default " REGLO_CONF_DEFAULT ")\n"
+                    "  -f       stay in the foreground, log to stderr\n"
+                    "  -v       verbose (one line per request too)\n");
+    exit(2);
+}
+
+/* The outbox sender runs on its own thread, with its own worker connection (gw_db). */
+static PGconn *outbox_db(void *arg, char **smtp_url, char **err)
+{
+    (void) arg;
+    gw_snapshot *snap = gw_snapshot_get();
+    PGconn *db = gw_db(snap->conf, err);
+    *smtp_url = g_strdup(snap->conf->smtp_url);
+    gw_snapshot_put(snap);
+    return db;
+}
+
+static void outbox_db_done(void *arg, PGconn *db, gboolean broken)
+{
+    (void) arg;
+    (void) db;
+    if (broken)
+        gw_db_check();
+}
+
+static void reload(const char *conf_path)
+{
+    gw_snapshot *before = gw_snapshot_get();
+    char *listen = g_strdup(before->conf->gateway_listen), *err = NULL;
+    gw_snapshot_put(before);
+    if (!gw_snapshot_reload(conf_path, &err)) {
+        log_error("reload failed, keeping the current configuration: %s", err);
+        g_free(err);
+        g_free(listen);
+        return;
+    }
+    gw_snapshot *now = gw_snapshot_get();
+    if (strcmp(listen, now->conf->gateway_listen) != 0)
+        log_warn("reload: gateway.listen changed to %s; still listening on %s until a restart",
+                 now->conf->gateway_listen, listen);
+    gw_snapshot_put(now);
+    g_free(listen);
+    log_info("configuration reloaded from %s", conf_path);
+}
+
+/* Wait for signals until SIGTERM or SIGINT. */
+static void signal_loop(const sigset_t *set, const char *conf_path)
+{
+    for (;;) {
+        int sig = 0;
+        if (sigwait(set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            reload(conf_path);
+            continue;
+        }
+        log_info("%s received, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        return;
+    }
+}
+
+static struct MHD_Daemon *start_server(void)
+{
+    gw_snapshot *snap = gw_snapshot_get();
+    server_options opts = { (unsigned) snap->conf->gateway_threads, GW_CONNECTION_LIMIT,
+                            GW_CONNECTION_TIMEOUT_S };
+    char *err = NULL;
+    struct MHD_Daemon *daemon = server_start(snap->conf, &opts, &err);
+    if (daemon)
+        log_info("listening on %s (%u workers), links on %s", snap->conf->gateway_listen,
+                 opts.threads, snap->conf->public_url);
+    else {
+        log_error("%s", err);
+        g_free(err);
+    }
+    gw_snapshot_put(snap);
+    return daemon;
+}
+
+int main(int argc, char **argv)
+{
+    const char *conf_path = REGLO_CONF_DEFAULT;
+    int foreground = 0, verbose = 0, opt;
+    while ((opt = getopt(argc, argv, "c:fvh")) != -1) {
+        switch (opt) {
+        case 'c': conf_path = optarg; break;
+        case 'f': foreground = 1; break;
+        case 'v': verbose = 1; break;
+        default: usage();
+        }
+    }
+    if (optind != argc)
+        usage();
+    log_open("reglo-gateway", foreground);
+    log_set_verbose(verbose);
+    char *err = NULL;
+    if (!gw_snapshot_reload(conf_path, &err)) {
+        if (!foreground)            /* else log_error writes to stderr already */
+            fprintf(stderr, "%s\n", err);
+        log_error("%s", err);
+        g_free(err);
+        return 2;
+    }
+    /* Before any thread: every thread inherits the mask, only sigwait sees these. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    g_mime_init();
+    xmlInitParser();
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    int rc = 0;
+    struct MHD_Daemon *daemon = start_server();
+    if (daemon) {
+        outbox_sender *sender = outbox_sender_start(outbox_db, outbox_db_done, NULL);
+        signal_loop(&set, conf_path);
+        server_stop(daemon, GW_STOP_GRACE_MS);
+        outbox_sender_stop(sender);
+        log_info("stopped");
+    } else
+        rc = 1;
+    gw_snapshot_shutdown();
+    curl_global_cleanup();
+    xmlCleanupParser();
+    g_mime_shutdown();
+    return rc;
+}

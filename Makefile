@@ -19,7 +19,8 @@ DEBS = build-essential pkg-config python3 \
        libmilter-dev libgmime-3.0-dev libcurl4-openssl-dev libqrencode-dev libpq-dev \
        libconfuse-dev libmicrohttpd-dev libjansson-dev libpng-dev libssl-dev \
        libpoppler-glib-dev libxml2-dev check \
-       postgresql postfix miltertest zbar-tools swaks qrencode poppler-utils
+       postgresql postfix miltertest zbar-tools swaks qrencode poppler-utils curl openssl \
+       chromium wrk nginx
 
 PKGS = glib-2.0 gmime-3.0 libxml-2.0 poppler-glib jansson libcrypto libcurl libqrencode libpng \
        libpq libconfuse milter libmicrohttpd
@@ -105,6 +106,7 @@ unit-bins: $(UNIT_BIN)
 # Install the packages that are missing (needs root; a no-op when all are present).
 deps:
 	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing: $$missing"; \
 	  apt-get update -qq && \

@@ -333,7 +333,17 @@ out:
     g_free(rec.status);
 }
 
-/* A forged or foreign marker is removed and ignored; ours means "already done". */
+static void remove_marker(GMimeMessage *msg)
+{
+    while (g_mime_object_remove_header(GMIME_OBJECT(msg), REWRITE_MARKER_HEADER))
+        ;
+}
+
+/*
+ * Our "processed" marker means already done (it stays, so copies are not processed again);
+ * our "reminder" marker means reglo-gateway wrote the message with its block: done too, and
+ * the marker goes before delivery. A forged or foreign marker is removed and ignored.
+ */
 static gboolean already_processed(const rewrite_ctx *ctx, GMimeMessage *msg,
                                   const char *message_id, gboolean *headers_changed)
 {
@@ -342,12 +352,16 @@ static gboolean already_processed(const rewrite_ctx *ctx, GMimeMessage *msg,
     gint64 id;
     if (!marker)
         return FALSE;
-    if (message_id && token_marker_verify(ctx->keys, marker, message_id, kind, &id))
+    if (message_id && token_marker_verify(ctx->keys, marker, message_id, kind, &id)) {
+        if (strcmp(kind, "reminder") == 0) {
+            remove_marker(msg);
+            *headers_changed = TRUE;
+        }
         return TRUE;
+    }
     log_warn("%s: %s: ignoring a marker header we did not sign", ctx->queue_id,
              ctx->sender->email);
-    while (g_mime_object_remove_header(GMIME_OBJECT(msg), REWRITE_MARKER_HEADER))
-        ;
+    remove_marker(msg);
     *headers_changed = TRUE;
     return FALSE;
 }
@@ -401,7 +415,7 @@ void rewrite_message(const rewrite_ctx *ctx, GMimeMessage *msg, rewrite_result *
     gboolean headers_changed = FALSE;
 
     if (already_processed(ctx, msg, g_mime_message_get_message_id(msg), &headers_changed)) {
-        decide(res, REWRITE_PASS, "already-processed");
+        decide(res, headers_only(headers_changed), "already-processed");
         return;
     }
     mime_safety safety = mime_safety_check(msg);

@@ -21,6 +21,7 @@
 
 #include "context.h"
 #include "gateway.h"
+#include "daemon.h"
 #include "log.h"
 #include "outbox.h"
 #include "server.h"
@@ -28,15 +29,6 @@
 #define GW_CONNECTION_LIMIT 512
 #define GW_CONNECTION_TIMEOUT_S 30
 #define GW_STOP_GRACE_MS 10000     /* requests in flight may finish on SIGTERM */
-
-static void usage(void)
-{
-    fprintf(stderr, "usage: reglo-gateway [-c FILE] [-f] [-v]\n"
-                    "  -c FILE  configuration (default " REGLO_CONF_DEFAULT ")\n"
-                    "  -f       stay in the foreground, log to stderr\n"
-                    "  -v       verbose (one line per request too)\n");
-    exit(2);
-}
 
 /* The outbox sender runs on its own thread, with its own worker connection (gw_db). */
 static PGconn *outbox_db(void *arg, char **smtp_url, char **err)
@@ -113,23 +105,12 @@ static struct MHD_Daemon *start_server(void)
 
 int main(int argc, char **argv)
 {
-    const char *conf_path = REGLO_CONF_DEFAULT;
-    int foreground = 0, verbose = 0, opt;
-    while ((opt = getopt(argc, argv, "c:fvh")) != -1) {
-        switch (opt) {
-        case 'c': conf_path = optarg; break;
-        case 'f': foreground = 1; break;
-        case 'v': verbose = 1; break;
-        default: usage();
-        }
-    }
-    if (optind != argc)
-        usage();
-    log_open("reglo-gateway", foreground);
-    log_set_verbose(verbose);
+    daemon_args args;
+    daemon_start(argc, argv, "reglo-gateway", "one line per request too", &args);
+    const char *conf_path = args.conf_path;
     char *err = NULL;
     if (!gw_snapshot_reload(conf_path, &err)) {
-        if (!foreground)            /* else log_error writes to stderr already */
+        if (!args.foreground)       /* else log_error writes to stderr already */
             fprintf(stderr, "%s\n", err);
         log_error("%s", err);
         g_free(err);

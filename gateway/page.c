@@ -353,6 +353,29 @@ static void page_serve(const gw_request *req, gw_response *resp, page_kind kind,
         page_error(req, resp, 404, "notfound", NULL);
 }
 
+gboolean page_find(const gw_request *req, gw_response *resp, const char *token, PGconn **db,
+                   record **rec)
+{
+    char *err = NULL;
+    record_lookup_result found = RECORD_UNKNOWN;
+    *rec = NULL;
+    *db = NULL;
+    if (token && token_well_formed(token)) {
+        *db = gw_db(req->snap->conf, &err);
+        found = *db ? record_by_token(*db, token, rec, &err) : RECORD_DB_ERROR;
+    }
+    if (found == RECORD_UNKNOWN)
+        page_error(req, resp, 404, "notfound", NULL);
+    else if (found == RECORD_DB_ERROR) {
+        log_error("%s %s: %s", req->method, req->path, err);
+        gw_db_check();
+        page_error(req, resp, 503, "unavailable", NULL);
+        gw_response_add_header(resp, "Retry-After", "30");
+    }
+    g_free(err);
+    return found == RECORD_FOUND;
+}
+
 void page_handle(const gw_request *req, gw_response *resp)
 {
     static const struct { const char *suffix; page_kind kind; } shapes[] = {
@@ -364,26 +387,10 @@ void page_handle(const gw_request *req, gw_response *resp)
         token = page_token(req->path, shapes[i].suffix);
         kind = shapes[i].kind;
     }
-    if (!token || !token_well_formed(token)) {
-        page_error(req, resp, 404, "notfound", NULL);
-        g_free(token);
-        return;
-    }
-    char *err = NULL;
+    PGconn *db = NULL;
     record *rec = NULL;
-    PGconn *db = gw_db(req->snap->conf, &err);
-    record_lookup_result found = db ? record_by_token(db, token, &rec, &err) : RECORD_DB_ERROR;
-    if (found == RECORD_FOUND)
+    if (page_find(req, resp, token, &db, &rec))
         page_serve(req, resp, kind, db, rec, token);
-    else if (found == RECORD_UNKNOWN)
-        page_error(req, resp, 404, "notfound", NULL);
-    else {
-        log_error("page: %s", err);
-        gw_db_check();
-        page_error(req, resp, 503, "unavailable", NULL);
-        gw_response_add_header(resp, "Retry-After", "30");
-    }
-    g_free(err);
     record_free(rec);
     g_free(token);
 }

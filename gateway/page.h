@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "gateway.h"
+#include "record.h"
 
 /* "fr" or "en" from an Accept-Language value (the preferred of the two with q > 0), or
  * NULL when it names neither. */
@@ -25,6 +26,14 @@ const char *page_locale(const gw_request *req, const char *fallback);
  * path has another shape. The token is not checked here: unknown and malformed tokens get
  * the same answer from the handlers. */
 char *page_token(const char *path, const char *suffix);
+
+/*
+ * The invoice behind a token: TRUE with the worker's connection and the record (the
+ * caller frees it); otherwise FALSE with the 404 (unknown or malformed: the same page) or
+ * the 503 page already in resp.
+ */
+gboolean page_find(const gw_request *req, gw_response *resp, const char *token, PGconn **db,
+                   record **rec);
 
 /* Render templates/<locale>/<name> with ctx into resp; a plain 500 when the template is
  * missing or broken (logged). */

@@ -162,25 +162,10 @@ void pay_handle(const gw_request *req, gw_response *resp)
         return;
     }
     char *token = page_token(req->path, "/pay");
-    if (!token || !token_well_formed(token)) {
-        page_error(req, resp, 404, "notfound", NULL);
-        g_free(token);
-        return;
-    }
-    char *err = NULL;
+    PGconn *db = NULL;
     record *rec = NULL;
-    PGconn *db = gw_db(req->snap->conf, &err);
-    record_lookup_result found = db ? record_by_token(db, token, &rec, &err) : RECORD_DB_ERROR;
-    if (found == RECORD_FOUND)
+    if (page_find(req, resp, token, &db, &rec))
         pay_invoice(req, resp, db, rec, token);
-    else if (found == RECORD_UNKNOWN)
-        page_error(req, resp, 404, "notfound", NULL);
-    else {
-        log_error("pay: %s", err);
-        gw_db_check();
-        pay_fail(req, resp, 503, "unavailable", token);
-    }
-    g_free(err);
     record_free(rec);
     g_free(token);
 }

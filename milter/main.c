@@ -16,20 +16,12 @@
 #include <gmime/gmime.h>
 #include <libxml/parser.h>
 
+#include "daemon.h"
 #include "log.h"
 #include "milter.h"
 #include "outbox.h"
 
 milter_globals milter;
-
-static void usage(void)
-{
-    fprintf(stderr, "usage: reglo-milter [-c FILE] [-f] [-v]\n"
-                    "  -c FILE  configuration (default " REGLO_CONF_DEFAULT ")\n"
-                    "  -f       stay in the foreground, log to stderr\n"
-                    "  -v       verbose (one line per accepted message too)\n");
-    exit(2);
-}
 
 /* Notices to artisans are queued in the outbox; the sender thread submits them. */
 static PGconn *outbox_db(void *arg, char **smtp_url, char **err)
@@ -86,20 +78,9 @@ static int setup(const char *conf_path)
 
 int main(int argc, char **argv)
 {
-    const char *conf_path = REGLO_CONF_DEFAULT;
-    int foreground = 0, verbose = 0, opt;
-    while ((opt = getopt(argc, argv, "c:fvh")) != -1) {
-        switch (opt) {
-        case 'c': conf_path = optarg; break;
-        case 'f': foreground = 1; break;
-        case 'v': verbose = 1; break;
-        default: usage();
-        }
-    }
-    if (optind != argc)
-        usage();
-    log_open("reglo-milter", foreground);
-    log_set_verbose(verbose);
+    daemon_args args;
+    daemon_start(argc, argv, "reglo-milter", "one line per accepted message too", &args);
+    const char *conf_path = args.conf_path;
     int rc = setup(conf_path);
     if (rc != 0)
         return rc;

@@ -1,0 +1,163 @@
+// pay.mjs — a client paying an invoice in a real browser: headless Debian Chromium, driven by
+// playwright-core, on a phone-sized French page. Opens the payment link, checks the amount and
+// the pay button, keeps screenshots and the EPC QR image as artifacts, pays at psp-sim's
+// hosted checkout, follows the redirect back and reloads until the receipt shows.
+//
+// Must run in an empty network namespace (tests/integration/browser.sh does `unshare -rn`)
+// next to reglo-gateway and psp-sim: Chromium may then reach nothing but that loopback.
+//
+//   node pay.mjs LINK ARTIFACT_DIR EXPECTED_AMOUNT
+// Prints "ok - ..." per step; on any failure "not ok - ..." and exits 1.
+import { chromium } from 'playwright-core';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [link, artifacts, expectedAmount] = process.argv.slice(2);
+if (!link || !artifacts || !expectedAmount) {
+    console.error('usage: node pay.mjs LINK ARTIFACT_DIR EXPECTED_AMOUNT');
+    process.exit(2);
+}
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const STEP_MS = 15000;          // any single wait
+const RECEIPT_MS = 20000;       // the PSP callback is asynchronous: reload until then
+
+// The flags of shared/notes/test-environment.md: nothing may leave the machine, even a
+// DNS lookup of Google's hosts at start.
+const FLAGS = [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--no-first-run', '--log-level=3',
+    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
+];
+
+let browser;
+let step = 'start';
+const ok = (what) => console.log(`ok - ${what}`);
+const norm = (s) => s.replace(/[\s\u00a0\u202f]+/g, ' ').trim();
+
+async function run() {
+    mkdirSync(artifacts, { recursive: true });
+    const gateway = new URL(link).origin;
+
+    step = 'launch Chromium';
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, timeout: STEP_MS });
+    const context = await browser.newContext({
+        viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true,
+        hasTouch: true, locale: 'fr-FR', timezoneId: 'Europe/Paris',
+    });
+    context.setDefaultTimeout(STEP_MS);
+    const page = await context.newPage();
+    const problems = [];
+    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+    page.on('response', (r) => {
+        if (r.status() >= 400 && !r.url().endsWith('/favicon.ico'))
+            problems.push(`HTTP ${r.status()}: ${r.url()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    // Loopback only: anything else is a bug in the page (an external font, a tracker...).
+    await context.route('**/*', (route) => {
+        const host = new URL(route.request().url()).hostname;
+        if (host === '127.0.0.1' || host === 'localhost') return route.continue();
+        problems.push(`blocked non-loopback request: ${route.request().url()}`);
+        return route.abort();
+    });
+    ok(`Chromium ${browser.version()} started, phone viewport 390x844, fr-FR`);
+
+    step = 'open the payment page';
+    const resp = await page.goto(link, { waitUntil: 'load' });
+    if (!resp || resp.status() !== 200) throw new Error(`payment page answered ${resp?.status()}`);
+    if ((await page.getAttribute('html', 'lang')) !== 'fr')
+        throw new Error('page is not in French (Accept-Language: fr-FR)');
+    ok('payment page opened (200, lang=fr)');
+
+    step = 'check the amount';
+    const amount = norm(await page.locator('.amount').first().innerText());
+    if (amount !== norm(expectedAmount))
+        throw new Error(`amount shown "${amount}", expected "${norm(expectedAmount)}"`);
+    if (!(await page.locator('.amount').first().isVisible())) throw new Error('amount not visible');
+    ok(`amount visible: ${amount}`);
+
+    step = 'check the pay button';
+    const pay = page.getByRole('button', { name: 'Payer depuis ma banque' });
+    await pay.waitFor({ state: 'visible' });
+    ok('"Payer depuis ma banque" visible');
+
+    step = 'check the layout';
+    const layout = await page.evaluate(() => {
+        const img = document.querySelector('img.qr');
+        return {
+            scrollWidth: document.documentElement.scrollWidth,
+            innerWidth: window.innerWidth,
+            css: [...document.styleSheets].some((s) => s.cssRules.length > 0),
+            qrLoaded: !!img && img.complete && img.naturalWidth > 0,
+        };
+    });
+    if (!layout.css) throw new Error('stylesheet not applied');
+    if (layout.scrollWidth > layout.innerWidth)
+        throw new Error(`horizontal overflow: ${layout.scrollWidth}px wide in a ${layout.innerWidth}px viewport`);
+    if (!layout.qrLoaded) throw new Error('EPC QR image missing or not loaded');
+    ok(`stylesheet applied, no horizontal overflow (${layout.scrollWidth}px), QR image loaded`);
+
+    step = 'screenshot the payment page';
+    await page.screenshot({ path: join(artifacts, 'payment-page-fr.png'), fullPage: true });
+    ok('screenshot payment-page-fr.png');
+
+    step = 'keep the EPC QR image';
+    const src = await page.locator('img.qr').getAttribute('src');
+    const png = await context.request.get(new URL(src, gateway).href);
+    if (png.status() !== 200 || !png.headers()['content-type']?.startsWith('image/png'))
+        throw new Error(`${src} answered ${png.status()} ${png.headers()['content-type']}`);
+    writeFileSync(join(artifacts, 'epc.png'), await png.body());
+    // What the page prints for a manual transfer, to compare with the QR's payload.
+    const shown = await page.locator('dl.details').last().evaluate((dl) => {
+        const out = {};
+        for (const dt of dl.querySelectorAll('dt'))
+            out[dt.textContent.trim()] = dt.nextElementSibling?.textContent.trim() ?? '';
+        return out;
+    });
+    writeFileSync(join(artifacts, 'epc-page.json'), JSON.stringify(shown, null, 1) + '\n');
+    ok(`EPC QR kept: epc.png (from ${src.replace(/\/p\/[^/]+\//, '/p/…/')}), transfer details epc-page.json`);
+
+    step = 'click pay';
+    await Promise.all([page.waitForURL((u) => u.origin !== gateway), pay.click()]);
+    ok(`redirected to the PSP checkout: ${new URL(page.url()).pathname}`);
+
+    step = 'pay at psp-sim';
+    await page.screenshot({ path: join(artifacts, 'psp-checkout.png') });
+    await Promise.all([page.waitForURL((u) => u.origin === gateway), page.locator('button#pay').click()]);
+    ok('paid at psp-sim, back at the gateway');
+    const back = new URL(page.url());
+    if (!back.pathname.startsWith(new URL(link).pathname) || back.searchParams.get('back') !== '1')
+        throw new Error(`came back to ${back.pathname}${back.search}, not the invoice page with back=1`);
+    ok('returned to the invoice page (back=1)');
+
+    step = 'wait for the receipt';
+    const deadline = Date.now() + RECEIPT_MS;
+    let reloads = 0;
+    while (!(await page.getByText('Payée le').isVisible())) {
+        if (Date.now() > deadline) throw new Error(`no receipt ("Payée le") after ${RECEIPT_MS / 1000} s`);
+        await page.waitForTimeout(500);
+        await page.reload({ waitUntil: 'load' });
+        reloads++;
+    }
+    ok(`receipt shown ("Payée le") after ${reloads} reload(s)`);
+    if (await page.getByRole('button', { name: 'Payer depuis ma banque' }).count())
+        throw new Error('receipt still offers the pay button');
+    if (await page.locator('img.qr').count()) throw new Error('receipt still shows the EPC QR');
+    ok('receipt: no pay button, no transfer QR');
+    await page.screenshot({ path: join(artifacts, 'receipt-fr.png'), fullPage: true });
+    ok('screenshot receipt-fr.png');
+
+    step = 'check requests';
+    if (problems.length) throw new Error(problems.join('; '));
+    ok('no failed request, no HTTP error, no page error, nothing outside loopback');
+}
+
+try {
+    await run();
+} catch (e) {
+    console.log(`not ok - ${step}: ${e.message.split('\n')[0]}`);
+    process.exitCode = 1;
+} finally {
+    if (browser) await browser.close().catch(() => {});
+}

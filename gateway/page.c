@@ -207,13 +207,14 @@ static gboolean page_open(const record *rec)
 }
 
 /* The EPC (SEPA credit transfer) payload, when the artisan has an IBAN, the invoice is in
- * euros and still open; the RF creditor reference is unique per invoice. */
+ * euros and still open. The RF creditor reference is unique per invoice and digits only:
+ * clients type it into their banking app, where O and 0 look alike. */
 static char *page_epc_payload(const record *rec, char **rf_out)
 {
     if (!*rec->artisan_iban || strcmp(rec->currency, "EUR") != 0 || !page_open(rec))
         return NULL;
     char ref[32];
-    g_snprintf(ref, sizeof ref, "REGLO%" G_GINT64_FORMAT, rec->id);
+    g_snprintf(ref, sizeof ref, "%08" G_GINT64_FORMAT, rec->id);
     char *rf = qr_rf_reference(ref);
     char *payload = rf ? qr_epc_payload(rec->artisan_bic, rec->artisan_name, rec->artisan_iban,
                                         rec->amount_due_minor, rf, NULL) : NULL;

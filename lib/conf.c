@@ -78,6 +78,47 @@ static int validate_on_error(cfg_t *cfg, cfg_opt_t *opt, void *value)
     return 0;
 }
 
+static int validate_nonnegative(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+    if (*(long *) value < 0) {
+        cfg_error(cfg, "option '%s' must not be negative", cfg_opt_name(opt));
+        return -1;
+    }
+    return 0;
+}
+
+static int validate_hours(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+    int start, end;
+    if (!schedule_parse_hours(value, &start, &end)) {
+        cfg_error(cfg, "option '%s': '%s' is not a window like \"09:00-18:00\"",
+                  cfg_opt_name(opt), (const char *) value);
+        return -1;
+    }
+    return 0;
+}
+
+static int validate_days(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+    guint days;
+    if (!schedule_parse_days(value, &days)) {
+        cfg_error(cfg, "option '%s': '%s' is not a list of days like \"mon-fri\"",
+                  cfg_opt_name(opt), (const char *) value);
+        return -1;
+    }
+    return 0;
+}
+
+static int validate_timezone(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+    if (!schedule_timezone_valid(value)) {
+        cfg_error(cfg, "option '%s': unknown time zone '%s'", cfg_opt_name(opt),
+                  (const char *) value);
+        return -1;
+    }
+    return 0;
+}
+
 static int validate_url(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
     const char *s = value;
@@ -120,6 +161,10 @@ VALIDATOR(valid_cidr, validate_cidr)
 VALIDATOR(valid_mode, validate_mode)
 VALIDATOR(valid_on_error, validate_on_error)
 VALIDATOR(valid_url, validate_url)
+VALIDATOR(valid_nonnegative, validate_nonnegative)
+VALIDATOR(valid_hours, validate_hours)
+VALIDATOR(valid_days, validate_days)
+VALIDATOR(valid_timezone, validate_timezone)
 
 static cfg_t *conf_schema(void)
 {
@@ -161,6 +206,16 @@ static cfg_t *conf_schema(void)
         CFG_STR("dir", REGLO_DATADIR "/templates", CFGF_NONE),
         CFG_END()
     };
+    static cfg_opt_t reminders_opts[] = {
+        CFG_BOOL("enabled", cfg_true, CFGF_NONE),
+        CFG_STR("window", "09:00-18:00", CFGF_NONE),
+        CFG_STR("days", "mon-fri", CFGF_NONE),
+        CFG_STR("timezone", "Europe/Paris", CFGF_NONE),
+        CFG_INT("interval", 30, CFGF_NONE),
+        CFG_INT("workers", 2, CFGF_NONE),
+        CFG_INT("max_late_days", 2, CFGF_NONE),
+        CFG_END()
+    };
     static cfg_opt_t psp_opts[] = {
         CFG_STR("api_base", NULL, CFGF_NODEFAULT),
         CFG_STR("secret_key", NULL, CFGF_NODEFAULT),
@@ -176,6 +231,7 @@ static cfg_t *conf_schema(void)
         CFG_SEC("smtp", smtp_opts, CFGF_NONE),
         CFG_SEC("secrets", secrets_opts, CFGF_NONE),
         CFG_SEC("templates", templates_opts, CFGF_NONE),
+        CFG_SEC("reminders", reminders_opts, CFGF_NONE),
         CFG_SEC("psp", psp_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
         CFG_END()
     };
@@ -199,6 +255,12 @@ static cfg_t *conf_schema(void)
     cfg_set_validate_func(cfg, "smtp|from", valid_nonempty);
     cfg_set_validate_func(cfg, "secrets|link_key_file", valid_nonempty);
     cfg_set_validate_func(cfg, "templates|dir", valid_nonempty);
+    cfg_set_validate_func(cfg, "reminders|window", valid_hours);
+    cfg_set_validate_func(cfg, "reminders|days", valid_days);
+    cfg_set_validate_func(cfg, "reminders|timezone", valid_timezone);
+    cfg_set_validate_func(cfg, "reminders|interval", valid_positive);
+    cfg_set_validate_func(cfg, "reminders|workers", valid_positive);
+    cfg_set_validate_func(cfg, "reminders|max_late_days", valid_nonnegative);
     return cfg;
 }
 
@@ -238,7 +300,23 @@ static void conf_copy_psps(reglo_conf *conf, cfg_t *cfg)
     }
 }
 
-static reglo_conf *conf_copy(cfg_t *cfg, const char *path)
+/*
+ * Values set in the file were validated while parsing; the default time zone was not (a
+ * system without tzdata has no Europe/Paris): NULL window then, and conf_load says so.
+ */
+static void conf_copy_reminders(reglo_conf *conf, cfg_t *rem, char **err)
+{
+    conf->reminders_enabled = cfg_getbool(rem, "enabled");
+    conf->reminders_timezone = g_strdup(cfg_getstr(rem, "timezone"));
+    conf->reminders_window = schedule_window_new(cfg_getstr(rem, "window"),
+                                                 cfg_getstr(rem, "days"),
+                                                 conf->reminders_timezone, err);
+    conf->reminders_interval = (int) MIN(cfg_getint(rem, "interval"), 86400);
+    conf->reminders_workers = (int) MIN(cfg_getint(rem, "workers"), 64);
+    conf->reminders_max_late_days = (int) MIN(cfg_getint(rem, "max_late_days"), 3650);
+}
+
+static reglo_conf *conf_copy(cfg_t *cfg, const char *path, char **err)
 {
     reglo_conf *conf = g_new0(reglo_conf, 1);
     cfg_t *db = cfg_getsec(cfg, "database"), *m = cfg_getsec(cfg, "milter");
@@ -274,6 +352,7 @@ static reglo_conf *conf_copy(cfg_t *cfg, const char *path)
     conf->notify_from = g_strdup(cfg_getstr(smtp, "from"));
     conf->link_key_file = g_strdup(cfg_getstr(cfg_getsec(cfg, "secrets"), "link_key_file"));
     conf->templates_dir = g_strdup(cfg_getstr(cfg_getsec(cfg, "templates"), "dir"));
+    conf_copy_reminders(conf, cfg_getsec(cfg, "reminders"), err);
     conf_copy_psps(conf, cfg);
     return conf;
 }
@@ -346,9 +425,16 @@ reglo_conf *conf_load(const char *path, char **err)
     int rc = cfg_parse_buf(cfg, clean);
     conf_parsing = NULL;
     reglo_conf *conf = NULL;
-    if (rc == CFG_SUCCESS)
-        conf = conf_copy(cfg, path);
-    else {
+    if (rc == CFG_SUCCESS) {
+        char *why = NULL;
+        conf = conf_copy(cfg, path, &why);
+        if (!conf->reminders_window) {
+            *err = g_strdup_printf("%s: reminders: %s (is tzdata installed?)", path, why);
+            g_free(why);
+            conf_free(conf);
+            conf = NULL;
+        }
+    } else {
         *err = conf_first_error ? conf_first_error : g_strdup_printf("%s: parse error", path);
         conf_first_error = NULL;
     }
@@ -373,6 +459,8 @@ void conf_free(reglo_conf *conf)
     g_free(conf->notify_from);
     g_free(conf->link_key_file);
     g_free(conf->templates_dir);
+    schedule_window_free(conf->reminders_window);
+    g_free(conf->reminders_timezone);
     g_ptr_array_free(conf->psps, TRUE);
     g_free(conf);
 }

@@ -8,6 +8,7 @@
 
 #include <glib.h>
 #include "cidr.h"
+#include "schedule.h"
 
 typedef enum { ON_ERROR_ACCEPT = 0, ON_ERROR_TEMPFAIL } on_error_action;
 
@@ -47,6 +48,13 @@ typedef struct reglo_conf {
 
     char *link_key_file;
     char *templates_dir;
+
+    gboolean reminders_enabled;  /* reglo-gateway runs the reminder scheduler */
+    schedule_window *reminders_window; /* business hours, in reminders_timezone */
+    char *reminders_timezone;
+    int reminders_interval;      /* seconds between scheduler passes */
+    int reminders_workers;       /* reminders submitted at once by one gateway */
+    int reminders_max_late_days; /* a step later than this is skipped, not sent */
 
     GPtrArray *psps;             /* of psp_conf* */
 } reglo_conf;

@@ -766,3 +766,388 @@ GMimeMessage *mime_parse_bytes(const char *data, size_t len)
     g_object_unref(stream);
     return msg;
 }
+
+/* ------------------------------------------------------------------ own text: lines */
+
+/* Where the author's own text ends: a quoted line, an attribution ("... a écrit :"), a
+ * reply or forward separator, or the header block Outlook puts above the original. */
+static gboolean mime_line_ends_own_text(const char *line)
+{
+    while (*line == ' ' || *line == '\t')
+        line++;
+    size_t n = strlen(line);
+    if (line[0] == '>')
+        return TRUE;
+    if (n >= 10 && strspn(line, "_") >= 10)
+        return TRUE;
+    if (strncmp(line, "-----", 5) == 0) {
+        char *fold = g_utf8_casefold(line, -1);
+        gboolean sep = strstr(fold, "message") || strstr(fold, "origin");
+        g_free(fold);
+        if (sep)
+            return TRUE;
+    }
+    static const char *const starts[] = { "From: ", "De : ", "De: ", "Von: ", NULL };
+    for (int i = 0; starts[i]; i++)
+        if (g_ascii_strncasecmp(line, starts[i], strlen(starts[i])) == 0)
+            return TRUE;
+    static const char *const ends[] = { "wrote:", "a écrit :", "a écrit:", "a ecrit :",
+                                        "schrieb:", NULL };
+    for (int i = 0; ends[i]; i++) {
+        size_t m = strlen(ends[i]);
+        if (n >= m && strcmp(line + n - m, ends[i]) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* One line of own text: its UTF-8 text and the byte range to remove in the part's text. */
+typedef gboolean (*mime_own_fn)(const char *line, size_t start, size_t end, void *arg);
+
+/* Lines of a plain text, each with its line end; stops at the end of the own text. */
+static void mime_plain_lines(const char *s, size_t len, mime_own_fn fn, void *arg)
+{
+    size_t pos = 0;
+    while (pos < len) {
+        const char *nl = memchr(s + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - s) + 1 : len, n = end - pos;
+        while (n > 0 && (s[pos + n - 1] == '\n' || s[pos + n - 1] == '\r'))
+            n--;
+        char *line = g_strndup(s + pos, n);
+        gboolean go_on = !mime_line_ends_own_text(line) && fn(line, pos, end, arg);
+        g_free(line);
+        if (!go_on)
+            return;
+        pos = end;
+    }
+}
+
+/* ---- html: text lines as a browser would break them, with their source ranges */
+
+typedef struct {
+    const char *s;
+    size_t len;
+    GString *text;           /* the current line, entities decoded, spaces collapsed */
+    size_t start, end;       /* source range of its text, from first to last visible char */
+    mime_own_fn fn;
+    void *arg;
+    gboolean stopped;
+} mime_html_scan;
+
+static gboolean mime_html_emit(mime_html_scan *h)
+{
+    while (h->text->len && h->text->str[h->text->len - 1] == ' ')
+        g_string_truncate(h->text, h->text->len - 1);
+    if (h->text->len) {
+        if (mime_line_ends_own_text(h->text->str) ||
+            !h->fn(h->text->str, h->start, h->end, h->arg))
+            h->stopped = TRUE;
+    }
+    g_string_truncate(h->text, 0);
+    return !h->stopped;
+}
+
+/* "&eacute;", "&#233;", "&#xE9;" at s[i] -> the character; 0 when not an entity we know. */
+static gunichar mime_html_entity(const char *s, size_t len, size_t i, size_t *after)
+{
+    static const struct { const char *name; gunichar c; } named[] = {
+        { "nbsp", 0xA0 }, { "amp", '&' }, { "lt", '<' }, { "gt", '>' }, { "quot", '"' },
+        { "apos", '\'' }, { "eacute", 0xE9 }, { "Eacute", 0xC9 }, { "egrave", 0xE8 },
+        { "ecirc", 0xEA }, { "agrave", 0xE0 }, { "acirc", 0xE2 }, { "ccedil", 0xE7 },
+        { "ugrave", 0xF9 }, { "ucirc", 0xFB }, { "icirc", 0xEE }, { "ocirc", 0xF4 },
+    };
+    const char *semi = memchr(s + i, ';', MIN(len - i, (size_t)12));
+    if (!semi)
+        return 0;
+    size_t n = (size_t)(semi - (s + i)) - 1;
+    const char *name = s + i + 1;
+    *after = (size_t)(semi - s) + 1;
+    if (n >= 2 && name[0] == '#') {
+        char buf[12];
+        memcpy(buf, name + 1, n - 1);
+        buf[n - 1] = '\0';
+        gboolean hex = buf[0] == 'x' || buf[0] == 'X';
+        char *endp = NULL;
+        guint64 v = g_ascii_strtoull(buf + hex, &endp, hex ? 16 : 10);
+        return endp && !*endp && endp != buf + hex && v > 0 && v < 0x110000 &&
+               g_unichar_validate((gunichar)v) ? (gunichar)v : 0;
+    }
+    for (size_t k = 0; k < G_N_ELEMENTS(named); k++)
+        if (strlen(named[k].name) == n && strncmp(named[k].name, name, n) == 0)
+            return named[k].c;
+    return 0;
+}
+
+static void mime_html_text_char(mime_html_scan *h, gunichar c, size_t at, size_t after)
+{
+    gboolean space = c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    if (space) {
+        if (h->text->len && h->text->str[h->text->len - 1] != ' ')
+            g_string_append_c(h->text, ' ');
+        return;
+    }
+    if (!h->text->len)
+        h->start = at;
+    g_string_append_unichar(h->text, c);
+    h->end = after;
+}
+
+static gboolean mime_html_name_is(const char *tag, size_t n, const char *const *names)
+{
+    size_t k = 0;
+    while (k < n && (tag[k] == '/' || tag[k] == ' '))
+        k++;
+    size_t m = k;
+    while (m < n && g_ascii_isalnum(tag[m]))
+        m++;
+    for (int i = 0; names[i]; i++)
+        if (strlen(names[i]) == m - k && g_ascii_strncasecmp(tag + k, names[i], m - k) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+/* A tag that starts the quoted original (Gmail, Thunderbird, Outlook, Yahoo, Apple). */
+static gboolean mime_html_tag_quotes(const char *tag, size_t n)
+{
+    static const char *const quote[] = { "blockquote", NULL };
+    static const char *const marks[] = { "gmail_quote", "moz-cite-prefix", "divrplyfwdmsg",
+                                         "yahoo_quoted", "olk_src_body_section", "appendonsend",
+                                         "type=\"cite\"", NULL };
+    if (tag[0] != '/' && mime_html_name_is(tag, n, quote))
+        return TRUE;
+    char *lower = g_ascii_strdown(tag, (gssize)n);
+    gboolean found = FALSE;
+    for (int i = 0; marks[i] && !found; i++)
+        found = strstr(lower, marks[i]) != NULL;
+    g_free(lower);
+    return found;
+}
+
+/* Past the element whose content is not text (<style>...</style>); len when unclosed. */
+static size_t mime_html_skip_element(const char *s, size_t len, size_t from, const char *name)
+{
+    size_t m = strlen(name);
+    for (size_t i = from; i + 2 + m <= len; i++) {
+        const char *lt = memchr(s + i, '<', len - i);
+        if (!lt)
+            break;
+        i = (size_t)(lt - s);
+        if (i + 2 + m <= len && s[i + 1] == '/' && g_ascii_strncasecmp(s + i + 2, name, m) == 0) {
+            const char *gt = memchr(s + i, '>', len - i);
+            return gt ? (size_t)(gt - s) + 1 : len;
+        }
+    }
+    return len;
+}
+
+/* One tag at s[i] ('<'); returns where scanning goes on. */
+static size_t mime_html_tag(mime_html_scan *h, size_t i)
+{
+    static const char *const breaks[] = { "br", "p", "div", "li", "tr", "td", "th", "h1", "h2",
+                                          "h3", "h4", "h5", "h6", "table", "ul", "ol", "hr", "pre",
+                                          "body", "section", "article", "header", "footer",
+                                          "center", "dd", "dt", NULL };
+    static const char *const opaque[] = { "style", "script", "title", "head", NULL };
+    const char *s = h->s;
+    if (i + 4 <= h->len && memcmp(s + i, "<!--", 4) == 0) {
+        const char *end = memmem(s + i + 4, h->len - i - 4, "-->", 3);
+        return end ? (size_t)(end - s) + 3 : h->len;
+    }
+    const char *gt = memchr(s + i, '>', h->len - i);
+    if (!gt)
+        return h->len;
+    const char *tag = s + i + 1;
+    size_t n = (size_t)(gt - tag), after = (size_t)(gt - s) + 1;
+    if (mime_html_tag_quotes(tag, n)) {
+        mime_html_emit(h);
+        h->stopped = TRUE;
+        return h->len;
+    }
+    for (int k = 0; tag[0] != '/' && opaque[k]; k++)
+        if (mime_html_name_is(tag, n, (const char *const[]){ opaque[k], NULL }))
+            return mime_html_skip_element(s, h->len, after, opaque[k]);
+    if (mime_html_name_is(tag, n, breaks))
+        mime_html_emit(h);
+    return after;
+}
+
+static void mime_html_lines(const char *s, size_t len, mime_own_fn fn, void *arg)
+{
+    mime_html_scan h = { s, len, g_string_new(NULL), 0, 0, fn, arg, FALSE };
+    size_t i = 0;
+    while (i < len && !h.stopped) {
+        if (s[i] == '<') {
+            i = mime_html_tag(&h, i);
+            continue;
+        }
+        size_t after = i + 1;
+        gunichar c = 0;
+        if (s[i] == '&')
+            c = mime_html_entity(s, len, i, &after);
+        if (!c) {
+            const char *next = g_utf8_find_next_char(s + i, s + len);
+            after = next ? (size_t)(next - s) : len;
+            c = g_utf8_get_char_validated(s + i, (gssize)(after - i));
+            if (c == (gunichar)-1 || c == (gunichar)-2)
+                c = 0xFFFD;
+        }
+        mime_html_text_char(&h, c, i, after);
+        i = after;
+    }
+    if (!h.stopped)
+        mime_html_emit(&h);
+    g_string_free(h.text, TRUE);
+}
+
+/* ---- the part's text in UTF-8 */
+
+/* The decoded text of a body part in UTF-8, and its charset (iconv name) when converting
+ * back is lossless; with lossy set, any part gives some text (for reading only). */
+static char *mime_part_utf8(GMimePart *part, gboolean lossy, const char **charset, size_t *out_len)
+{
+    size_t len;
+    guint8 *bytes = mime_part_bytes(part, &len);
+    if (!bytes)
+        return NULL;
+    const char *label = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+    const char *cs = mime_charset_known(label && *label ? label : "us-ascii");
+    if (!cs && mime_is_ascii((const char *)bytes, len))
+        cs = "US-ASCII";
+    char *text = NULL;
+    if (cs && mime_charset_ascii_compatible(cs))
+        text = mime_convert_lossless((const char *)bytes, len, "UTF-8", cs, out_len);
+    if (!text && lossy) {
+        text = mime_text_to_utf8((const char *)bytes, len, label);
+        *out_len = text ? strlen(text) : 0;
+    }
+    g_free(bytes);
+    *charset = cs;
+    return text;
+}
+
+typedef struct {
+    GPtrArray *lines;
+} mime_own_collect;
+
+static gboolean mime_own_collect_line(const char *line, size_t start, size_t end, void *arg)
+{
+    (void)start;
+    (void)end;
+    mime_own_collect *c = arg;
+    if (c->lines->len >= 10000)
+        return FALSE;
+    g_ptr_array_add(c->lines, g_strdup(line));
+    return TRUE;
+}
+
+char **mime_own_lines(GMimeMessage *msg)
+{
+    if (!msg)
+        return NULL;
+    mime_body body;
+    mime_body_of(msg, &body);
+    GMimePart *part = body.plain.part ? body.plain.part : body.html.part;
+    const char *cs;
+    size_t len = 0;
+    char *text = part ? mime_part_utf8(part, TRUE, &cs, &len) : NULL;
+    if (!text)
+        return NULL;
+    mime_own_collect c = { g_ptr_array_new() };
+    if (part == body.plain.part)
+        mime_plain_lines(text, len, mime_own_collect_line, &c);
+    else
+        mime_html_lines(text, len, mime_own_collect_line, &c);
+    g_free(text);
+    g_ptr_array_add(c.lines, NULL);
+    return (char **)g_ptr_array_free(c.lines, FALSE);
+}
+
+/* ---- removal */
+
+typedef struct {
+    mime_line_fn match;
+    void *arg;
+    GArray *ranges;          /* pairs of size_t: start, end */
+} mime_remove_scan;
+
+static gboolean mime_remove_collect(const char *line, size_t start, size_t end, void *arg)
+{
+    mime_remove_scan *r = arg;
+    if (r->match(line, r->arg)) {
+        g_array_append_val(r->ranges, start);
+        g_array_append_val(r->ranges, end);
+    }
+    return TRUE;
+}
+
+/* An html line removed with the <br> that ended it leaves no empty line behind. */
+static size_t mime_html_past_br(const char *s, size_t len, size_t end)
+{
+    size_t i = end;
+    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+        i++;
+    if (i + 3 < len && s[i] == '<' && g_ascii_strncasecmp(s + i + 1, "br", 2) == 0 &&
+        (s[i + 3] == '>' || s[i + 3] == '/' || s[i + 3] == ' ')) {
+        const char *gt = memchr(s + i, '>', len - i);
+        if (gt)
+            return (size_t)(gt - s) + 1;
+    }
+    return end;
+}
+
+/* Remove the own lines that match from one body part; TRUE when the part changed. */
+static gboolean mime_remove_from_part(GMimePart *part, gboolean html, mime_line_fn match,
+                                      void *arg)
+{
+    const char *cs = NULL;
+    size_t len = 0;
+    char *text = mime_part_utf8(part, FALSE, &cs, &len);
+    if (!text)
+        return FALSE;
+    mime_remove_scan r = { match, arg, g_array_new(FALSE, FALSE, sizeof(size_t)) };
+    if (html)
+        mime_html_lines(text, len, mime_remove_collect, &r);
+    else
+        mime_plain_lines(text, len, mime_remove_collect, &r);
+    gboolean changed = r.ranges->len > 0;
+    if (changed) {
+        GString *out = g_string_sized_new(len);
+        size_t at = 0;
+        for (guint k = 0; k + 1 < r.ranges->len; k += 2) {
+            size_t start = g_array_index(r.ranges, size_t, k);
+            size_t end = g_array_index(r.ranges, size_t, k + 1);
+            if (html)
+                end = mime_html_past_br(text, len, end);
+            g_string_append_len(out, text + at, (gssize)(start - at));
+            at = end;
+        }
+        g_string_append_len(out, text + at, (gssize)(len - at));
+        size_t back_len = 0;
+        char *back = mime_convert_lossless(out->str, out->len, cs, "UTF-8", &back_len);
+        if (back) {
+            mime_set_content(part, back, back_len);
+        } else {
+            g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "charset", "utf-8");
+            mime_set_content(part, out->str, out->len);
+        }
+        g_free(back);
+        g_string_free(out, TRUE);
+    }
+    g_array_free(r.ranges, TRUE);
+    g_free(text);
+    return changed;
+}
+
+int mime_remove_lines(GMimeMessage *msg, mime_line_fn match, void *arg)
+{
+    if (!msg || !match || mime_safety_check(msg) != MIME_TOUCHABLE)
+        return 0;
+    mime_body body;
+    mime_body_of(msg, &body);
+    int changed = 0;
+    if (body.plain.part && mime_remove_from_part(body.plain.part, FALSE, match, arg))
+        changed++;
+    if (body.html.part && mime_remove_from_part(body.html.part, TRUE, match, arg))
+        changed++;
+    return changed;
+}

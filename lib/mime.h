@@ -67,4 +67,27 @@ guint8 *mime_part_bytes(GMimePart *part, size_t *len);
 /* First body text part of the given subtype ("plain" or "html") decoded to UTF-8, or NULL. */
 char *mime_body_text(GMimeMessage *msg, const char *subtype);
 
+/*
+ * The author's own text of a reply: the lines of the first body text/plain part (of the
+ * text/html part when there is none, one line per block or <br>, tags dropped, entities
+ * decoded), in UTF-8 without line ends, up to where the quoted original starts (a "> "
+ * line, an attribution such as "Le ... a écrit :", a "-----Original Message-----" or
+ * Outlook separator, a <blockquote> or a client's quote container). NULL-terminated,
+ * g_strfreev(); NULL when there is no body text.
+ */
+char **mime_own_lines(GMimeMessage *msg);
+
+/* TRUE when the line (UTF-8, no line end) is one to remove. */
+typedef gboolean (*mime_line_fn)(const char *line, void *arg);
+
+/*
+ * Remove every own-text line (as mime_own_lines sees them) that match accepts, from the
+ * first body text/plain and the first body text/html parts; in html, the text of the line
+ * goes (with the <br> that ended it), the elements stay. Charsets are kept (the part is
+ * relabelled UTF-8 only if converting back fails), the part is re-encoded as 7bit, QP or
+ * base64 like an injected block. Does nothing unless mime_safety_check() says
+ * MIME_TOUCHABLE. Returns the number of parts changed.
+ */
+int mime_remove_lines(GMimeMessage *msg, mime_line_fn match, void *arg);
+
 #endif

@@ -98,9 +98,21 @@ async function run() {
     if (!layout.qrLoaded) throw new Error('EPC QR image missing or not loaded');
     ok(`stylesheet applied, no horizontal overflow (${layout.scrollWidth}px), QR image loaded`);
 
+    const button = await pay.boundingBox();
+    if (!button || button.y + button.height > 844) throw new Error('pay button below the fold');
+    ok(`pay button above the fold (bottom at ${Math.round(button.y + button.height)}px of 844)`);
+
     step = 'screenshot the payment page';
     await page.screenshot({ path: join(artifacts, 'payment-page-fr.png'), fullPage: true });
     ok('screenshot payment-page-fr.png');
+
+    step = 'check a 360 px wide phone';
+    await page.setViewportSize({ width: 360, height: 740 });
+    const narrow = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (narrow > 360) throw new Error(`horizontal overflow at 360 px: ${narrow}px wide`);
+    await page.screenshot({ path: join(artifacts, 'payment-page-fr-360.png'), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    ok('no horizontal overflow at 360 px either (payment-page-fr-360.png)');
 
     step = 'keep the EPC QR image';
     const src = await page.locator('img.qr').getAttribute('src');

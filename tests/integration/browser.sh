@@ -43,7 +43,7 @@ fi
 t_init
 mkdir -p "$T/mail" "$ART"
 rm -f "$ART"/payment-page-fr.png "$ART"/receipt-fr.png "$ART"/psp-checkout.png \
-      "$ART"/epc.png "$ART"/epc-page.json
+      "$ART"/epc.png "$ART"/epc-page.json "$ART"/payment-page-fr-360.png
 # The namespace must hold nothing but its own loopback (and unshare must be allowed here).
 if unshare -rn bash -c 'ip link set lo up && [ "$(ip -o link | wc -l)" -eq 1 ]'; then
     ok "unshare -rn: an empty network namespace, loopback only"
@@ -52,6 +52,9 @@ else
 fi
 
 pg_start || exit 1
+# In the namespace only uid 0 is mapped: regloci's files are nobody's there, and root gets no
+# DAC override on them. The socket directory must be open to others for the gateway.
+chmod 755 "$T/pg"
 reglo_conf
 gateway_conf
 reglo db migrate >/dev/null
@@ -82,8 +85,9 @@ unshare -rn bash -c '
     sim_start || { echo "not ok - psp-sim starts in the namespace"; exit 1; }
     gateway_start || { echo "not ok - reglo-gateway starts in the namespace"; exit 1; }
     echo "ok - psp-sim and reglo-gateway listening in the namespace"
-    node "$REGLO_ROOT/tests/browser/pay.mjs" "$LINK" "$ART" "$AMOUNT_FR"
+    timeout -k 5 90 node "$REGLO_ROOT/tests/browser/pay.mjs" "$LINK" "$ART" "$AMOUNT_FR"
     rc=$?
+    [ $rc -eq 124 ] && echo "not ok - pay.mjs still running after 90 s: killed"
     kill -TERM "$GW_PID"; wait "$GW_PID"
     [ $? -eq 0 ] && echo "ok - gateway: SIGTERM, exit 0" || echo "not ok - gateway: SIGTERM, exit 0"
     exit $rc
@@ -97,7 +101,12 @@ while IFS= read -r line; do
         *) printf '  | %s\n' "$line" ;;
     esac
 done <"$T/browser.out"
-[ "$browser_rc" -eq 0 ] || [ "$not_oks" -gt 0 ] || fail "browser run exited $browser_rc"
+if [ "$browser_rc" -ne 0 ]; then
+    [ "$not_oks" -gt 0 ] || fail "browser run exited $browser_rc"
+    # What follows checks the browser's artifacts and payment: nothing to check without them.
+    tail -n 15 "$T/gateway.log" "$T/psp-sim.log" 2>/dev/null | sed 's/^/  | /'
+    t_summary; exit 1
+fi
 
 # ---- outside: the artifacts, the QR, the database ------------------------------------------
 for f in payment-page-fr.png receipt-fr.png; do

@@ -87,7 +87,7 @@ check "page: due date" has fr "À régler avant le 31 mars 2026"
 check "page: status" has fr "À régler"
 check "page: EPC QR image" has fr "<img class=\"qr\" src=\"/p/$TOKEN/epc.png\""
 check "page: IBAN to copy" has fr "FR76 3000 6000 0112 3456 7890 189"
-RF=$(grep -o 'RF[0-9]\{2\}REGLO[0-9]*' "$H/fr" | head -1)
+RF=$(grep -o 'RF[0-9]\{10,\}' "$H/fr" | head -1)
 check "page: RF creditor reference" test -n "$RF"
 check "page: language switch" has fr 'href="?lang=en"'
 check "page: no external asset" bash -c "! grep -Eiq '(src|href|action)=\"(https?:)?//' '$H/fr'"
@@ -135,7 +135,7 @@ import sys; rf = sys.argv[1]
 s = rf[4:] + rf[:4]
 n = int(''.join(str(int(c, 36)) for c in s))
 sys.exit(0 if len(rf) > 4 and n % 97 == 1 else 1)" "${EPC[9]:-x}"
-RF2=$(curl -s "$LINK2" | grep -o 'RF[0-9]\{2\}REGLO[0-9]*' | head -1)
+RF2=$(curl -s "$LINK2" | grep -o 'RF[0-9]\{10,\}' | head -1)
 check "RF reference differs per invoice" bash -c "[ -n '$RF2' ] && [ '$RF2' != '$RF' ]"
 
 # ---- not found -----------------------------------------------------------------------------------

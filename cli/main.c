@@ -1,7 +1,7 @@
 /*
  * reglo — the operator's tool: dispatch to a command group; see cli.h.
  *
- *   reglo [-c FILE] db|artisan|invoice|inspect|rewrite ...
+ *   reglo [-c FILE] db|artisan|invoice|reminders|inspect|rewrite ...
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,12 +21,14 @@ static void usage(void)
         "usage: reglo [-c FILE] COMMAND ...\n"
         "  db migrate                         apply the schema migrations\n"
         "  artisan add --email E --name N [--iban I] [--bic B] [--reminders 7,15,30]\n"
-        "              [--payment on|off] [--link-default on|off] [--locale fr|en] [--psp P]\n"
+        "              [--reminders-from sent|due] [--payment on|off] [--link-default on|off]\n"
+        "              [--locale fr|en] [--psp P]\n"
         "  artisan set --email E [same options]\n"
         "  artisan disable --email E\n"
         "  artisan list [--json]\n"
         "  invoice list [--artisan E] [--status S] [--json]\n"
         "  invoice show ID|NUMBER [--json]\n"
+        "  reminders due [--json]             the reminders still to go out, and when\n"
         "  inspect FILE...                    read invoices from .eml, PDF or XML files\n"
         "  rewrite [--dry-run] [--rcpt ADDR]... < in.eml > out.eml\n");
     exit(EXIT_USAGE);
@@ -88,6 +90,7 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     static const struct { const char *name; int (*fn)(cli_env *, int, char **); } cmds[] = {
         { "db", cmd_db }, { "artisan", cmd_artisan }, { "invoice", cmd_invoice },
+        { "reminders", cmd_reminders },
         { "inspect", cmd_inspect }, { "rewrite", cmd_rewrite },
     };
     int rc = -1;
@@ -97,7 +100,7 @@ int main(int argc, char **argv)
     if (rc < 0)
         usage();
     if (env.db)
-        PQfinish(env.db);
+        db_close(env.db);
     conf_free(env.conf);
     g_mime_shutdown();
     return rc;

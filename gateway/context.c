@@ -33,6 +33,7 @@ void gw_snapshot_put(gw_snapshot *snap)
 {
     if (!snap || !g_atomic_int_dec_and_test(&snap->refs))
         return;
+    tmpl_set_free(snap->templates);
     conf_free(snap->conf);
     keyring_free(snap->keys);
     g_free(snap);
@@ -51,6 +52,7 @@ gboolean gw_snapshot_reload(const char *conf_path, char **err)
     gw_snapshot *snap = g_new0(gw_snapshot, 1);
     snap->conf = conf;
     snap->keys = keys;
+    snap->templates = tmpl_set_new(conf->templates_dir);
     snap->refs = 1;             /* the reference of "current" */
     g_mutex_lock(&snap_lock);
     gw_snapshot *old = snap_current;
@@ -73,7 +75,7 @@ static void gw_conn_free(gpointer p)
     if (!c)
         return;
     if (c->pg)
-        PQfinish(c->pg);
+        db_close(c->pg);
     g_free(c->conninfo);
     g_free(c);
 }
@@ -93,7 +95,7 @@ static gw_conn *gw_conn_self(void)
 static void gw_conn_close(gw_conn *c)
 {
     if (c->pg)
-        PQfinish(c->pg);
+        db_close(c->pg);
     c->pg = NULL;
     g_free(c->conninfo);
     c->conninfo = NULL;

@@ -17,11 +17,13 @@
 #include <microhttpd.h>
 
 #include "conf.h"
+#include "tmpl.h"
 #include "token.h"
 
 typedef struct gw_snapshot {
     reglo_conf *conf;
     keyring *keys;
+    tmpl_set *templates;      /* the page templates, parsed once per snapshot */
     gint refs;
 } gw_snapshot;
 

@@ -1,7 +1,8 @@
 /*
  * reglo-gateway — main: arguments, the configuration snapshot, the HTTP daemon, the outbox
- * sender thread, and the signals: SIGTERM/SIGINT stop gracefully (exit 0), SIGHUP reloads
- * the configuration and link keys (the listening address and thread count need a restart).
+ * sender thread, the reminder scheduler (reminders.c), and the signals: SIGTERM/SIGINT stop
+ * gracefully (exit 0), SIGHUP reloads the configuration and link keys (the listening
+ * address and the thread counts need a restart).
  *
  *   reglo-gateway [-c FILE] [-f] [-v]
  *
@@ -24,6 +25,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "outbox.h"
+#include "reminders.h"
 #include "server.h"
 
 #define GW_CONNECTION_LIMIT 512
@@ -132,8 +134,10 @@ int main(int argc, char **argv)
     struct MHD_Daemon *daemon = start_server();
     if (daemon) {
         outbox_sender *sender = outbox_sender_start(outbox_db, outbox_db_done, NULL);
+        reminders *scheduler = reminders_start();
         signal_loop(&set, conf_path);
         server_stop(daemon, GW_STOP_GRACE_MS);
+        reminders_stop(scheduler);
         outbox_sender_stop(sender);
         log_info("stopped");
     } else

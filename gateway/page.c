@@ -101,40 +101,21 @@ char *page_token(const char *path, const char *suffix)
 
 /* ---- rendering ---------------------------------------------------------------------------- */
 
-typedef struct partial_src {
-    const char *dir;
-    const char *locale;
-} partial_src;
-
-/* {{> name}} reads templates/<locale>/name.html (tmpl_load refuses paths). */
-static char *partial_load(const char *name, void *arg)
-{
-    const partial_src *src = arg;
-    char *file = strchr(name, '.') ? g_strdup(name) : g_strconcat(name, ".html", NULL);
-    char *text = tmpl_load(src->dir, src->locale, file);
-    g_free(file);
-    return text;
-}
-
-void page_render(const reglo_conf *conf, gw_response *resp, unsigned status,
+void page_render(const gw_snapshot *snap, gw_response *resp, unsigned status,
                  const char *locale, const char *name, json_t *ctx)
 {
-    char *err = NULL, *out = NULL;
-    char *src = tmpl_load(conf->templates_dir, locale, name);
-    partial_src partials = { conf->templates_dir, locale };
-    if (src)
-        out = tmpl_render(src, ctx, partial_load, &partials, TRUE, &err);
+    char *err = NULL;
+    char *out = tmpl_set_render(snap->templates, locale, name, ctx, TRUE, &err);
     if (out) {
         gw_response_set_body(resp, status, NULL, out, strlen(out));
     } else {
-        log_error("template %s/%s/%s: %s", conf->templates_dir, locale, name,
+        log_error("template %s/%s/%s: %s", snap->conf->templates_dir, locale, name,
                   err ? err : "missing");
         char *plain = g_strdup_printf("%u\n", status >= 400 ? status : 500);
         gw_response_set_body(resp, status >= 400 ? status : 500, "text/plain; charset=utf-8",
                              plain, strlen(plain));
     }
     g_free(err);
-    g_free(src);
 }
 
 void page_error(const gw_request *req, gw_response *resp, unsigned status, const char *kind,
@@ -145,7 +126,7 @@ void page_error(const gw_request *req, gw_response *resp, unsigned status, const
                             kind, 1);
     if (back_url)
         json_object_set_new(ctx, "back_url", json_string(back_url));
-    page_render(req->snap->conf, resp, status, locale, "error.html", ctx);
+    page_render(req->snap, resp, status, locale, "error.html", ctx);
     json_decref(ctx);
 }
 
@@ -322,7 +303,7 @@ static void page_view(const gw_request *req, gw_response *resp, PGconn *db, cons
     if (!rec->viewed && strcmp(req->method, "GET") == 0)
         page_record_view(db, rec, locale);
     json_t *ctx = page_ctx(req, rec, token, locale);
-    page_render(req->snap->conf, resp, 200, locale, "page.html", ctx);
+    page_render(req->snap, resp, 200, locale, "page.html", ctx);
     json_decref(ctx);
     gw_response_add_header(resp, "Content-Language", locale);
     gw_response_add_header(resp, "Vary", "Accept-Language");

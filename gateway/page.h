@@ -37,7 +37,7 @@ gboolean page_find(const gw_request *req, gw_response *resp, const char *token, 
 
 /* Render templates/<locale>/<name> with ctx into resp; a plain 500 when the template is
  * missing or broken (logged). */
-void page_render(const reglo_conf *conf, gw_response *resp, unsigned status,
+void page_render(const gw_snapshot *snap, gw_response *resp, unsigned status,
                  const char *locale, const char *name, json_t *ctx);
 
 /* An error page in the request's locale. kind selects the message: "notfound", "method",

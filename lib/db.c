@@ -64,7 +64,7 @@ void db_pool_free(db_pool *pool)
     if (!pool)
         return;
     for (guint i = 0; i < pool->idle->len; i++)
-        PQfinish(g_ptr_array_index(pool->idle, i));
+        db_close(g_ptr_array_index(pool->idle, i));
     g_ptr_array_free(pool->idle, TRUE);
     g_mutex_clear(&pool->lock);
     g_free(pool->conninfo);
@@ -80,8 +80,7 @@ PGconn *db_acquire(db_pool *pool, char **err)
     g_mutex_unlock(&pool->lock);
     if (conn && PQstatus(conn) == CONNECTION_OK)
         return conn;
-    if (conn)
-        PQfinish(conn);
+    db_close(conn);
     /* Past the pool size we still connect: the pool bounds idle connections, not work. */
     return db_connect(pool->conninfo, pool->connect_timeout, pool->statement_timeout_ms, err);
 }
@@ -99,13 +98,36 @@ void db_release(db_pool *pool, PGconn *conn, gboolean broken)
         }
         g_mutex_unlock(&pool->lock);
     }
-    if (conn)
-        PQfinish(conn);
+    db_close(conn);
 }
 
-PGresult *db_exec(PGconn *conn, const char *sql, int n, const char *const *params, char **err)
+/*
+ * Every statement is prepared once per connection: planning costs PostgreSQL more than
+ * running our small queries. The SQL texts are the compiled-in constants, so their address
+ * is the key. A connection is used by one thread at a time; the table of connections is
+ * shared, hence the lock.
+ */
+static GMutex prepared_lock;
+static GHashTable *prepared;      /* PGconn* -> GHashTable (const char *sql -> name) */
+
+static const char *prepared_lookup(PGconn *conn, const char *sql, GHashTable **names)
 {
-    PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+    g_mutex_lock(&prepared_lock);
+    if (!prepared)
+        prepared = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+                                         (GDestroyNotify) g_hash_table_unref);
+    *names = g_hash_table_lookup(prepared, conn);
+    if (!*names) {
+        *names = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+        g_hash_table_insert(prepared, conn, *names);
+    }
+    const char *name = g_hash_table_lookup(*names, sql);
+    g_mutex_unlock(&prepared_lock);
+    return name;
+}
+
+static PGresult *db_check(PGconn *conn, PGresult *res, char **err)
+{
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return res;
@@ -113,6 +135,44 @@ PGresult *db_exec(PGconn *conn, const char *sql, int n, const char *const *param
                                     res ? PQresultErrorMessage(res) : PQerrorMessage(conn)));
     PQclear(res);
     return NULL;
+}
+
+static const char *db_prepare(PGconn *conn, const char *sql, int n, char **err)
+{
+    GHashTable *names;
+    const char *name = prepared_lookup(conn, sql, &names);
+    if (name)
+        return name;
+    char *fresh = g_strdup_printf("reglo%u", g_hash_table_size(names));
+    PGresult *res = db_check(conn, PQprepare(conn, fresh, sql, n, NULL), err);
+    if (!res) {
+        g_free(fresh);
+        return NULL;
+    }
+    PQclear(res);
+    g_mutex_lock(&prepared_lock);
+    g_hash_table_insert(names, (gpointer) sql, fresh);
+    g_mutex_unlock(&prepared_lock);
+    return fresh;
+}
+
+void db_close(PGconn *conn)
+{
+    if (!conn)
+        return;
+    g_mutex_lock(&prepared_lock);
+    if (prepared)
+        g_hash_table_remove(prepared, conn);
+    g_mutex_unlock(&prepared_lock);
+    PQfinish(conn);
+}
+
+PGresult *db_exec(PGconn *conn, const char *sql, int n, const char *const *params, char **err)
+{
+    const char *name = db_prepare(conn, sql, n, err);
+    if (!name)
+        return NULL;
+    return db_check(conn, PQexecPrepared(conn, name, n, params, NULL, NULL, 0), err);
 }
 
 gboolean db_run(PGconn *conn, const char *sql, int n, const char *const *params, char **err)

@@ -24,10 +24,14 @@ void db_release(db_pool *pool, PGconn *conn, gboolean broken);
 
 /* One connection outside any pool (the CLI). NULL with *err. */
 PGconn *db_connect(const char *conninfo, int connect_timeout, int statement_timeout_ms, char **err);
+/* Close a connection from db_connect (forgets its prepared statements). NULL is fine. */
+void db_close(PGconn *conn);
 
 /*
  * Run sql with n text parameters (NULL = SQL NULL). Returns the result when it is
- * COMMAND_OK or TUPLES_OK, else NULL with *err.
+ * COMMAND_OK or TUPLES_OK, else NULL with *err. sql must be a constant (the compiled-in
+ * queries, a literal): it is prepared once per connection and known by its address.
+ * (Behind a transaction-pooling proxy such as pgbouncer, use session pooling.)
  */
 PGresult *db_exec(PGconn *conn, const char *sql, int n, const char *const *params, char **err);
 /* The same, for statements whose result is not needed. */

@@ -340,6 +340,8 @@ typedef struct {
     GPtrArray *ctx;             /* borrowed json_t *, top is last */
     tmpl_partial_fn partial;
     void *arg;
+    tmpl_set *set;              /* with tmpl_set_render: partials come parsed from the set */
+    const char *locale;
     gboolean escape;
     GHashTable *partials;       /* "indent\nname" -> tree (empty when missing) */
     int depth;
@@ -466,6 +468,25 @@ static char *indent_source(const char *src, const char *indent)
     return g_string_free(s, FALSE);
 }
 
+static GPtrArray *set_tree(tmpl_set *set, const char *locale, const char *name,
+                           const char *indent, gboolean required, char **err);
+
+/* {{> name}} in a set: templates/<locale>/name.html ("name" alone gets ".html"). */
+static GPtrArray *set_partial(tmpl_renderer *r, tmpl_node *n)
+{
+    char *file = strchr(n->text, '.') ? g_strdup(n->text) : g_strconcat(n->text, ".html", NULL);
+    char *err = NULL;
+    GPtrArray *tree = set_tree(r->set, r->locale, file, n->indent, FALSE, &err);
+    if (!tree) {
+        char *shown = shown_name(n->text);
+        r->err = g_strdup_printf("line %d: in partial %s: %s", n->line, shown, err);
+        g_free(shown);
+        g_free(err);
+    }
+    g_free(file);
+    return tree;
+}
+
 /* The parsed partial for this tag, loaded once per render; NULL with r->err on error. */
 static GPtrArray *render_get_partial(tmpl_renderer *r, tmpl_node *n)
 {
@@ -473,6 +494,14 @@ static GPtrArray *render_get_partial(tmpl_renderer *r, tmpl_node *n)
     GPtrArray *tree = g_hash_table_lookup(r->partials, key);
     if (tree) {
         g_free(key);
+        return tree;
+    }
+    if (r->set) {
+        tree = set_partial(r, n);
+        if (tree)
+            g_hash_table_insert(r->partials, key, tree);
+        else
+            g_free(key);
         return tree;
     }
     char *src = r->partial ? r->partial(n->text, r->arg) : NULL;
@@ -544,6 +573,22 @@ static void set_err(char **err, char *msg)
         g_free(msg);
 }
 
+/* Render a parsed tree; r carries the partial source (loader or set). */
+static char *render_tree(tmpl_renderer *r, GPtrArray *tree, json_t *ctx, char **err)
+{
+    r->out = g_string_new(NULL);
+    r->ctx = g_ptr_array_new();
+    r->partials = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify)g_ptr_array_unref);
+    if (ctx)
+        g_ptr_array_add(r->ctx, ctx);
+    gboolean ok = render_list(r, tree);
+    g_hash_table_destroy(r->partials);
+    g_ptr_array_unref(r->ctx);
+    set_err(err, r->err);
+    return g_string_free(r->out, !ok);
+}
+
 char *tmpl_render(const char *src, json_t *ctx, tmpl_partial_fn partial, void *arg,
                   gboolean escape_html, char **err)
 {
@@ -553,20 +598,104 @@ char *tmpl_render(const char *src, json_t *ctx, tmpl_partial_fn partial, void *a
         set_err(err, msg);
         return NULL;
     }
-    tmpl_renderer r = {
-        .out = g_string_new(NULL), .ctx = g_ptr_array_new(), .partial = partial, .arg = arg,
-        .escape = escape_html,
-        .partials = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                          (GDestroyNotify)g_ptr_array_unref),
-    };
-    if (ctx)
-        g_ptr_array_add(r.ctx, ctx);
-    gboolean ok = render_list(&r, tree);
-    g_hash_table_destroy(r.partials);
-    g_ptr_array_unref(r.ctx);
+    tmpl_renderer r = { .partial = partial, .arg = arg, .escape = escape_html };
+    char *out = render_tree(&r, tree, ctx, err);
     g_ptr_array_unref(tree);
-    set_err(err, r.err);
-    return g_string_free(r.out, !ok);
+    return out;
+}
+
+/* ---------------------------------------------------------------- sets */
+
+struct tmpl_set {
+    char *dir;
+    GMutex lock;
+    GHashTable *trees;      /* "locale\nname\nindent" -> parsed tree (empty: missing partial) */
+};
+
+tmpl_set *tmpl_set_new(const char *dir)
+{
+    tmpl_set *set = g_new0(tmpl_set, 1);
+    set->dir = g_strdup(dir);
+    g_mutex_init(&set->lock);
+    set->trees = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                       (GDestroyNotify)g_ptr_array_unref);
+    return set;
+}
+
+void tmpl_set_free(tmpl_set *set)
+{
+    if (!set)
+        return;
+    g_hash_table_destroy(set->trees);
+    g_mutex_clear(&set->lock);
+    g_free(set->dir);
+    g_free(set);
+}
+
+/* Load and parse outside the lock; two threads racing keep the first tree stored. */
+static GPtrArray *set_load(tmpl_set *set, const char *locale, const char *name,
+                           const char *indent, gboolean required, char **err)
+{
+    char *src = tmpl_load(set->dir, locale, name);
+    if (!src) {
+        if (required) {
+            *err = g_strdup_printf("template %s/%s/%s missing", set->dir, locale, name);
+            return NULL;
+        }
+        return tree_new();      /* the spec: a missing partial renders as nothing */
+    }
+    char *indented = *indent ? indent_source(src, indent) : NULL;
+    GPtrArray *tree = tmpl_parse(indented ? indented : src, err);
+    g_free(indented);
+    g_free(src);
+    return tree;
+}
+
+/* The parsed template (a reference the caller drops), or NULL with *err. */
+static GPtrArray *set_tree(tmpl_set *set, const char *locale, const char *name,
+                           const char *indent, gboolean required, char **err)
+{
+    char *key = g_strjoin("\n", locale ? locale : "fr", name, indent, NULL);
+    g_mutex_lock(&set->lock);
+    GPtrArray *tree = g_hash_table_lookup(set->trees, key);
+    if (tree)
+        g_ptr_array_ref(tree);
+    g_mutex_unlock(&set->lock);
+    if (tree) {
+        g_free(key);
+        return tree;
+    }
+    tree = set_load(set, locale, name, indent, required, err);
+    if (!tree) {
+        g_free(key);
+        return NULL;
+    }
+    g_mutex_lock(&set->lock);
+    GPtrArray *stored = g_hash_table_lookup(set->trees, key);
+    if (stored) {
+        g_ptr_array_unref(tree);
+        tree = stored;
+        g_free(key);
+    } else
+        g_hash_table_insert(set->trees, key, tree);
+    g_ptr_array_ref(tree);
+    g_mutex_unlock(&set->lock);
+    return tree;
+}
+
+char *tmpl_set_render(tmpl_set *set, const char *locale, const char *name, json_t *ctx,
+                      gboolean escape_html, char **err)
+{
+    char *msg = NULL;
+    GPtrArray *tree = set_tree(set, locale, name, "", TRUE, &msg);
+    if (!tree) {
+        set_err(err, msg);
+        return NULL;
+    }
+    tmpl_renderer r = { .set = set, .locale = locale, .escape = escape_html };
+    char *out = render_tree(&r, tree, ctx, err);
+    g_ptr_array_unref(tree);
+    return out;
 }
 
 char *tmpl_check(const char *src)

@@ -42,4 +42,16 @@ GPtrArray *tmpl_variables(const char *src);
  */
 char *tmpl_load(const char *dir, const char *locale, const char *name);
 
+/*
+ * A template set: the files of one templates directory, loaded and parsed once (on first
+ * use) and shared by threads; a reload makes a new set. Partials {{> name}} are
+ * <locale>/name.html of the same directory. Rendering is as tmpl_render.
+ */
+typedef struct tmpl_set tmpl_set;
+
+tmpl_set *tmpl_set_new(const char *dir);
+void tmpl_set_free(tmpl_set *set);
+char *tmpl_set_render(tmpl_set *set, const char *locale, const char *name, json_t *ctx,
+                      gboolean escape_html, char **err);
+
 #endif

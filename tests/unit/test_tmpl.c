@@ -307,6 +307,36 @@ START_TEST(test_load)
 }
 END_TEST
 
+/* A set parses each file once and renders partials from its own directory, indented. */
+START_TEST(test_set)
+{
+    tmpl_set *set = tmpl_set_new(FIXTURES);
+    json_t *ctx = json_pack("{s:s, s:s, s:[s,s]}", "name", "Jean & fils", "email", "j@x.test",
+                            "items", "a", "<b>");
+    const char *want = "<p>Jean &amp; fils <j@x.test>\n</p>\n  - a\n  - &lt;b&gt;\n";
+    for (int round = 0; round < 3; round++) {   /* the second and third come from the cache */
+        char *err = NULL;
+        char *out = tmpl_set_render(set, "en", "page.html", ctx, TRUE, &err);
+        ck_assert_ptr_nonnull(out);
+        ck_assert_str_eq(out, want);
+        g_free(out);
+    }
+    char *err = NULL;
+    ck_assert_ptr_null(tmpl_set_render(set, "fr", "missing.html", ctx, TRUE, &err));
+    ck_assert_ptr_nonnull(strstr(err, "missing"));
+    g_free(err);
+    err = NULL;
+    ck_assert_ptr_null(tmpl_set_render(set, "fr", "broken.html", ctx, TRUE, &err));
+    ck_assert_ptr_nonnull(strstr(err, "line"));
+    g_free(err);
+    err = NULL;
+    ck_assert_ptr_null(tmpl_set_render(set, "fr", "../fr/page.html", ctx, TRUE, &err));
+    g_free(err);
+    json_decref(ctx);
+    tmpl_set_free(set);
+}
+END_TEST
+
 static Suite *tmpl_suite(void)
 {
     Suite *s = suite_create("tmpl");
@@ -324,6 +354,7 @@ static Suite *tmpl_suite(void)
     tcase_add_test(tc, test_runaway_data);
     tcase_add_test(tc, test_hostile);
     tcase_add_test(tc, test_load);
+    tcase_add_test(tc, test_set);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -127,8 +127,11 @@ unit: san
 demo: deps all
 	tests/demo/run build
 
+# The milter's report, then the gateway's appended to it: bench/RESULTS.md.
 bench: deps all
 	bench/run build
+	bench/gateway.sh build
+	cat bench/out/gateway.md >> bench/RESULTS.md
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/sql \

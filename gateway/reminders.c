@@ -15,28 +15,27 @@ struct reminders {
     GMutex lock;
     GCond wake;
     guint generation;          /* bumped by every wake-up */
-    gboolean stop;
+    gint stop;                 /* atomic: also read by reminder_send between reminders */
     GPtrArray *threads;
 };
 
 typedef struct worker {
     reminders *r;
     guint index;               /* 0 plans */
+    smtp_session *smtp;        /* one connection to the MTA, reused from batch to batch */
 } worker;
 
 static gboolean stopping(reminders *r)
 {
-    g_mutex_lock(&r->lock);
-    gboolean stop = r->stop;
-    g_mutex_unlock(&r->lock);
-    return stop;
+    return g_atomic_int_get(&r->stop);
 }
 
 static void wake_all(reminders *r, gboolean stop)
 {
     g_mutex_lock(&r->lock);
     r->generation++;
-    r->stop = r->stop || stop;
+    if (stop)
+        g_atomic_int_set(&r->stop, 1);
     g_cond_broadcast(&r->wake);
     g_mutex_unlock(&r->lock);
 }
@@ -47,19 +46,22 @@ static void pause_for(reminders *r, int seconds)
     g_mutex_lock(&r->lock);
     guint seen = r->generation;
     gint64 until = g_get_monotonic_time() + (gint64) seconds * G_TIME_SPAN_SECOND;
-    while (!r->stop && r->generation == seen && g_cond_wait_until(&r->wake, &r->lock, until))
+    while (!stopping(r) && r->generation == seen && g_cond_wait_until(&r->wake, &r->lock, until))
         ;
     g_mutex_unlock(&r->lock);
 }
 
-/* One reminder with the current snapshot: 1 handled, 0 nothing due, -1 database error. */
-static int send_one(char **err)
+/* A batch with the current snapshot: how many were handled, 0 nothing due, -1 database
+ * error. */
+static int send_batch(worker *w, char **err)
 {
     gw_snapshot *snap = gw_snapshot_get();
     int rc = 0;
     if (snap->conf->reminders_enabled) {
         PGconn *db = gw_db(snap->conf, err);
-        rc = db ? reminder_send_one(db, snap->conf, snap->keys, clock_now(), err) : -1;
+        rc = db ? reminder_send(db, snap->conf, snap->keys, clock_now(),
+                                snap->conf->reminders_batch, w->smtp, &w->r->stop, err)
+                : -1;
     }
     gw_snapshot_put(snap);
     return rc;
@@ -88,7 +90,7 @@ static gboolean pass(worker *w, char **err)
     if (w->index == 0 && !plan(w->r, err))
         return FALSE;
     int rc = 0;
-    while (!stopping(w->r) && (rc = send_one(err)) > 0)
+    while (!stopping(w->r) && (rc = send_batch(w, err)) > 0)
         ;
     return rc >= 0;
 }
@@ -118,6 +120,7 @@ static gpointer worker_main(gpointer arg)
         g_free(err);
         pause_for(w->r, interval());
     }
+    smtp_session_free(w->smtp);
     g_free(w);
     return NULL;
 }
@@ -138,6 +141,7 @@ reminders *reminders_start(void)
         worker *w = g_new0(worker, 1);
         w->r = r;
         w->index = i;
+        w->smtp = smtp_session_new();
         g_ptr_array_add(r->threads, g_thread_new("reminders", worker_main, w));
     }
     return r;

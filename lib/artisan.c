@@ -93,6 +93,21 @@ artisan *artisan_new_defaults(const char *email, const char *name)
     return a;
 }
 
+artisan *artisan_dup(const artisan *a)
+{
+    artisan *d = g_new(artisan, 1);
+    *d = *a;
+    d->email = g_strdup(a->email);
+    d->name = g_strdup(a->name);
+    d->iban = g_strdup(a->iban);
+    d->bic = g_strdup(a->bic);
+    d->locale = g_strdup(a->locale);
+    d->reminders = g_strdup(a->reminders);
+    d->reminders_from = g_strdup(a->reminders_from);
+    d->psp = g_strdup(a->psp);
+    return d;
+}
+
 void artisan_free(artisan *a)
 {
     if (!a)

@@ -32,6 +32,7 @@ gboolean artisan_save(PGconn *db, artisan *a, char **err);
 /* All artisans (GPtrArray of artisan*, free with g_ptr_array_unref), NULL on error. */
 GPtrArray *artisan_list(PGconn *db, char **err);
 artisan *artisan_new_defaults(const char *email, const char *name);
+artisan *artisan_dup(const artisan *a);
 void artisan_free(artisan *a);
 /* Reminder offsets list as typed by an operator ("7,15,30", "-3,7", ""); NULL when bad. */
 char *artisan_parse_reminders(const char *text);

@@ -79,9 +79,9 @@ gint64 clock_now(void)
     char *text = NULL;
     gsize len = 0;
     gint64 t = real;
-    if (g_file_get_contents(path, &text, &len, NULL) && len <= CLOCK_FILE_MAX &&
-        !clock_parse(text, real, &t))
-        clock_report_bad(path, text);
+    if (g_file_get_contents(path, &text, &len, NULL) &&
+        (len > CLOCK_FILE_MAX || !clock_parse(text, real, &t)))
+        clock_report_bad(path, len > CLOCK_FILE_MAX ? "(too long)" : text);
     g_free(text);
     return t;
 }

@@ -45,6 +45,15 @@ static int validate_positive(cfg_t *cfg, cfg_opt_t *opt, void *value)
     return 0;
 }
 
+static int validate_not_negative(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+    if (*(long *) value < 0) {
+        cfg_error(cfg, "option '%s' must not be negative", cfg_opt_name(opt));
+        return -1;
+    }
+    return 0;
+}
+
 static int validate_cidr(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
     if (!cidr_valid(value)) {
@@ -73,15 +82,6 @@ static int validate_on_error(cfg_t *cfg, cfg_opt_t *opt, void *value)
     if (strcmp(s, "accept") != 0 && strcmp(s, "tempfail") != 0) {
         cfg_error(cfg, "option '%s' must be 'accept' or 'tempfail', not '%s'",
                   cfg_opt_name(opt), s);
-        return -1;
-    }
-    return 0;
-}
-
-static int validate_nonnegative(cfg_t *cfg, cfg_opt_t *opt, void *value)
-{
-    if (*(long *) value < 0) {
-        cfg_error(cfg, "option '%s' must not be negative", cfg_opt_name(opt));
         return -1;
     }
     return 0;
@@ -158,10 +158,10 @@ static int check_values(cfg_t *cfg, cfg_opt_t *opt, value_check check)
 VALIDATOR(valid_nonempty, validate_nonempty)
 VALIDATOR(valid_positive, validate_positive)
 VALIDATOR(valid_cidr, validate_cidr)
+VALIDATOR(valid_not_negative, validate_not_negative)
 VALIDATOR(valid_mode, validate_mode)
 VALIDATOR(valid_on_error, validate_on_error)
 VALIDATOR(valid_url, validate_url)
-VALIDATOR(valid_nonnegative, validate_nonnegative)
 VALIDATOR(valid_hours, validate_hours)
 VALIDATOR(valid_days, validate_days)
 VALIDATOR(valid_timezone, validate_timezone)
@@ -184,6 +184,7 @@ static cfg_t *conf_schema(void)
         CFG_STR("spool_dir", "/var/tmp", CFGF_NONE),
         CFG_BOOL("quarantine_iban_mismatch", cfg_false, CFGF_NONE),
         CFG_INT("timeout", 60, CFGF_NONE),
+        CFG_INT("sender_cache_ttl", 30, CFGF_NONE),
         CFG_END()
     };
     static cfg_opt_t gateway_opts[] = {
@@ -213,6 +214,7 @@ static cfg_t *conf_schema(void)
         CFG_STR("timezone", "Europe/Paris", CFGF_NONE),
         CFG_INT("interval", 30, CFGF_NONE),
         CFG_INT("workers", 2, CFGF_NONE),
+        CFG_INT("batch", 10, CFGF_NONE),
         CFG_INT("max_late_days", 2, CFGF_NONE),
         CFG_END()
     };
@@ -248,6 +250,7 @@ static cfg_t *conf_schema(void)
     cfg_set_validate_func(cfg, "milter|memory_threshold", valid_positive);
     cfg_set_validate_func(cfg, "milter|spool_dir", valid_nonempty);
     cfg_set_validate_func(cfg, "milter|timeout", valid_positive);
+    cfg_set_validate_func(cfg, "milter|sender_cache_ttl", valid_not_negative);
     cfg_set_validate_func(cfg, "gateway|listen", valid_nonempty);
     cfg_set_validate_func(cfg, "gateway|public_url", valid_url);
     cfg_set_validate_func(cfg, "gateway|threads", valid_positive);
@@ -260,7 +263,8 @@ static cfg_t *conf_schema(void)
     cfg_set_validate_func(cfg, "reminders|timezone", valid_timezone);
     cfg_set_validate_func(cfg, "reminders|interval", valid_positive);
     cfg_set_validate_func(cfg, "reminders|workers", valid_positive);
-    cfg_set_validate_func(cfg, "reminders|max_late_days", valid_nonnegative);
+    cfg_set_validate_func(cfg, "reminders|batch", valid_positive);
+    cfg_set_validate_func(cfg, "reminders|max_late_days", valid_not_negative);
     return cfg;
 }
 
@@ -313,6 +317,7 @@ static void conf_copy_reminders(reglo_conf *conf, cfg_t *rem, char **err)
                                                  conf->reminders_timezone, err);
     conf->reminders_interval = (int) MIN(cfg_getint(rem, "interval"), 86400);
     conf->reminders_workers = (int) MIN(cfg_getint(rem, "workers"), 64);
+    conf->reminders_batch = (int) MIN(cfg_getint(rem, "batch"), 1000);
     conf->reminders_max_late_days = (int) MIN(cfg_getint(rem, "max_late_days"), 3650);
 }
 
@@ -339,6 +344,7 @@ static reglo_conf *conf_copy(cfg_t *cfg, const char *path, char **err)
     conf->spool_dir = g_strdup(cfg_getstr(m, "spool_dir"));
     conf->quarantine_iban_mismatch = cfg_getbool(m, "quarantine_iban_mismatch");
     conf->milter_timeout = (int) cfg_getint(m, "timeout");
+    conf->sender_cache_ttl = (int) cfg_getint(m, "sender_cache_ttl");
 
     conf->gateway_listen = g_strdup(cfg_getstr(gw, "listen"));
     conf->public_url = g_strdup(cfg_getstr(gw, "public_url"));

@@ -37,6 +37,7 @@ typedef struct reglo_conf {
     char *spool_dir;
     gboolean quarantine_iban_mismatch;
     int milter_timeout;          /* seconds, the MTA's wait for us */
+    int sender_cache_ttl;        /* seconds an enrolment answer is remembered; 0: never */
 
     char *gateway_listen;
     char *public_url;            /* no trailing slash */
@@ -54,6 +55,7 @@ typedef struct reglo_conf {
     char *reminders_timezone;
     int reminders_interval;      /* seconds between scheduler passes */
     int reminders_workers;       /* reminders submitted at once by one gateway */
+    int reminders_batch;         /* reminders one sender claims at a time */
     int reminders_max_late_days; /* a step later than this is skipped, not sent */
 
     GPtrArray *psps;             /* of psp_conf* */

@@ -150,15 +150,20 @@ static GBytes *part_content(GMimePart *part)
     /* quoted-printable may triple the size: beyond that the decoded part is over the cap */
     if (!raw || g_mime_stream_length(raw) > (gint64)INVOICE_MAX_PART_BYTES * 3)
         return NULL;
-    GMimeStream *mem = g_mime_stream_mem_new();
-    GBytes *bytes = NULL;
-    if (g_mime_data_wrapper_write_to_stream(content, mem) >= 0) {
-        GByteArray *arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-        if (arr->len > 0 && arr->len <= INVOICE_MAX_PART_BYTES)
-            bytes = g_bytes_new(arr->data, arr->len);
-    }
+    /* Sized for base64's 3/4 so the array does not double past the content, and handed
+     * over without a copy: one buffer of the decoded size, not three. */
+    gint64 raw_len = g_mime_stream_length(raw);
+    gboolean b64 = g_mime_part_get_content_encoding(part) == GMIME_CONTENT_ENCODING_BASE64;
+    guint reserve = (guint) MIN(MAX(raw_len, 0) * (b64 ? 3 : 4) / 4 + 64, INVOICE_MAX_PART_BYTES);
+    GByteArray *arr = g_byte_array_sized_new(reserve);
+    GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(arr);
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+    gboolean ok = g_mime_data_wrapper_write_to_stream(content, mem) >= 0;
     g_object_unref(mem);
-    return bytes;
+    if (ok && arr->len > 0 && arr->len <= INVOICE_MAX_PART_BYTES)
+        return g_byte_array_free_to_bytes(arr);
+    g_byte_array_unref(arr);
+    return NULL;
 }
 
 static void collect_leaf(GMimePart *part, message_blobs *mb)

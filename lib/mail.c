@@ -109,6 +109,16 @@ static gboolean mail_spec_ok(const mail_spec *spec)
     return TRUE;
 }
 
+int mail_address_ok(const char *addr)
+{
+    return mail_addr_ok(addr);
+}
+
+int mail_message_id_ok(const char *id)
+{
+    return mail_msgid_ok(id);
+}
+
 /* ---- building ---- */
 
 char *mail_message_id_new(const char *from)

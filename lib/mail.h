@@ -37,6 +37,10 @@ typedef struct {
  */
 char *mail_compose(const mail_spec *spec, size_t *len);
 
+/* What mail_compose accepts: a bare address needing no quoting; a Message-ID (no <>). */
+int mail_address_ok(const char *addr);
+int mail_message_id_ok(const char *id);
+
 /* "<32 random hex>@<domain of from>" (without <>); NULL if from has no domain. Call it first
  * when the Message-ID must be stored before the message is sent. */
 char *mail_message_id_new(const char *from);

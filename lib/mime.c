@@ -769,36 +769,42 @@ GMimeMessage *mime_parse_bytes(const char *data, size_t len)
 
 /* ------------------------------------------------------------------ own text: lines */
 
-/* Where the author's own text ends: a quoted line, an attribution ("... a écrit :"), a
- * reply or forward separator, or the header block Outlook puts above the original. */
-static gboolean mime_line_ends_own_text(const char *line)
+typedef enum {
+    MIME_LINE_OWN,           /* the author's own text */
+    MIME_LINE_QUOTED,        /* a "> " line or an attribution ("... a écrit :"): skipped */
+    MIME_LINE_END,           /* a separator after which the original follows unquoted */
+} mime_line_kind;
+
+/* What a line of a reply is. Quoted lines are skipped rather than ending the own text, so a
+ * bottom-posted reply is read too; Outlook's separators end it (the original follows as is). */
+static mime_line_kind mime_line_kind_of(const char *line)
 {
     while (*line == ' ' || *line == '\t')
         line++;
     size_t n = strlen(line);
     if (line[0] == '>')
-        return TRUE;
+        return MIME_LINE_QUOTED;
     if (n >= 10 && strspn(line, "_") >= 10)
-        return TRUE;
+        return MIME_LINE_END;
     if (strncmp(line, "-----", 5) == 0) {
         char *fold = g_utf8_casefold(line, -1);
         gboolean sep = strstr(fold, "message") || strstr(fold, "origin");
         g_free(fold);
         if (sep)
-            return TRUE;
+            return MIME_LINE_END;
     }
     static const char *const starts[] = { "From: ", "De : ", "De: ", "Von: ", NULL };
     for (int i = 0; starts[i]; i++)
         if (g_ascii_strncasecmp(line, starts[i], strlen(starts[i])) == 0)
-            return TRUE;
+            return MIME_LINE_END;
     static const char *const ends[] = { "wrote:", "a écrit :", "a écrit:", "a ecrit :",
                                         "schrieb:", NULL };
     for (int i = 0; ends[i]; i++) {
         size_t m = strlen(ends[i]);
         if (n >= m && strcmp(line + n - m, ends[i]) == 0)
-            return TRUE;
+            return MIME_LINE_QUOTED;
     }
-    return FALSE;
+    return MIME_LINE_OWN;
 }
 
 /* One line of own text: its UTF-8 text and the byte range to remove in the part's text. */
@@ -814,7 +820,9 @@ static void mime_plain_lines(const char *s, size_t len, mime_own_fn fn, void *ar
         while (n > 0 && (s[pos + n - 1] == '\n' || s[pos + n - 1] == '\r'))
             n--;
         char *line = g_strndup(s + pos, n);
-        gboolean go_on = !mime_line_ends_own_text(line) && fn(line, pos, end, arg);
+        mime_line_kind kind = mime_line_kind_of(line);
+        gboolean go_on = kind != MIME_LINE_END &&
+                         (kind == MIME_LINE_QUOTED || fn(line, pos, end, arg));
         g_free(line);
         if (!go_on)
             return;
@@ -831,6 +839,7 @@ typedef struct {
     size_t start, end;       /* source range of its text, from first to last visible char */
     mime_own_fn fn;
     void *arg;
+    int quote_depth;         /* inside <blockquote>: not the author's text */
     gboolean stopped;
 } mime_html_scan;
 
@@ -839,8 +848,9 @@ static gboolean mime_html_emit(mime_html_scan *h)
     while (h->text->len && h->text->str[h->text->len - 1] == ' ')
         g_string_truncate(h->text, h->text->len - 1);
     if (h->text->len) {
-        if (mime_line_ends_own_text(h->text->str) ||
-            !h->fn(h->text->str, h->start, h->end, h->arg))
+        mime_line_kind kind = mime_line_kind_of(h->text->str);
+        if (kind == MIME_LINE_END ||
+            (kind == MIME_LINE_OWN && !h->fn(h->text->str, h->start, h->end, h->arg)))
             h->stopped = TRUE;
     }
     g_string_truncate(h->text, 0);
@@ -906,15 +916,12 @@ static gboolean mime_html_name_is(const char *tag, size_t n, const char *const *
     return FALSE;
 }
 
-/* A tag that starts the quoted original (Gmail, Thunderbird, Outlook, Yahoo, Apple). */
-static gboolean mime_html_tag_quotes(const char *tag, size_t n)
+/* A tag after which the original follows unquoted (Outlook, Yahoo): the own text ends. The
+ * quotes of Gmail, Thunderbird and Apple Mail are <blockquote>s, skipped instead. */
+static gboolean mime_html_tag_ends_own_text(const char *tag, size_t n)
 {
-    static const char *const quote[] = { "blockquote", NULL };
-    static const char *const marks[] = { "gmail_quote", "moz-cite-prefix", "divrplyfwdmsg",
-                                         "yahoo_quoted", "olk_src_body_section", "appendonsend",
-                                         "type=\"cite\"", NULL };
-    if (tag[0] != '/' && mime_html_name_is(tag, n, quote))
-        return TRUE;
+    static const char *const marks[] = { "divrplyfwdmsg", "yahoo_quoted", "olk_src_body_section",
+                                         "appendonsend", NULL };
     char *lower = g_ascii_strdown(tag, (gssize)n);
     gboolean found = FALSE;
     for (int i = 0; marks[i] && !found; i++)
@@ -958,10 +965,18 @@ static size_t mime_html_tag(mime_html_scan *h, size_t i)
         return h->len;
     const char *tag = s + i + 1;
     size_t n = (size_t)(gt - tag), after = (size_t)(gt - s) + 1;
-    if (mime_html_tag_quotes(tag, n)) {
+    if (mime_html_tag_ends_own_text(tag, n)) {
         mime_html_emit(h);
         h->stopped = TRUE;
         return h->len;
+    }
+    if (mime_html_name_is(tag, n, (const char *const[]){ "blockquote", NULL })) {
+        mime_html_emit(h);
+        if (tag[0] != '/')
+            h->quote_depth++;
+        else if (h->quote_depth > 0)
+            h->quote_depth--;
+        return after;
     }
     for (int k = 0; tag[0] != '/' && opaque[k]; k++)
         if (mime_html_name_is(tag, n, (const char *const[]){ opaque[k], NULL }))
@@ -973,7 +988,7 @@ static size_t mime_html_tag(mime_html_scan *h, size_t i)
 
 static void mime_html_lines(const char *s, size_t len, mime_own_fn fn, void *arg)
 {
-    mime_html_scan h = { s, len, g_string_new(NULL), 0, 0, fn, arg, FALSE };
+    mime_html_scan h = { s, len, g_string_new(NULL), 0, 0, fn, arg, 0, FALSE };
     size_t i = 0;
     while (i < len && !h.stopped) {
         if (s[i] == '<') {
@@ -991,7 +1006,8 @@ static void mime_html_lines(const char *s, size_t len, mime_own_fn fn, void *arg
             if (c == (gunichar)-1 || c == (gunichar)-2)
                 c = 0xFFFD;
         }
-        mime_html_text_char(&h, c, i, after);
+        if (h.quote_depth == 0)
+            mime_html_text_char(&h, c, i, after);
         i = after;
     }
     if (!h.stopped)

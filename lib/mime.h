@@ -70,9 +70,10 @@ char *mime_body_text(GMimeMessage *msg, const char *subtype);
 /*
  * The author's own text of a reply: the lines of the first body text/plain part (of the
  * text/html part when there is none, one line per block or <br>, tags dropped, entities
- * decoded), in UTF-8 without line ends, up to where the quoted original starts (a "> "
- * line, an attribution such as "Le ... a écrit :", a "-----Original Message-----" or
- * Outlook separator, a <blockquote> or a client's quote container). NULL-terminated,
+ * decoded), in UTF-8 without line ends. Quoted text is left out: "> " lines, attributions
+ * such as "Le ... a écrit :" and <blockquote>s are skipped (a bottom-posted reply is read
+ * too), and the own text ends where an original follows unquoted (a "-----Original
+ * Message-----" or Outlook separator, an Outlook or Yahoo quote container). NULL-terminated,
  * g_strfreev(); NULL when there is no body text.
  */
 char **mime_own_lines(GMimeMessage *msg);

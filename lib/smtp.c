@@ -142,8 +142,9 @@ static void smtp_setopts(CURL *curl, const char *url, const char *from_br,
     curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
 }
 
-int smtp_submit(const char *url, const char *from, const char *const *rcpts, const char *msg,
-                size_t len, char **err)
+/* One transaction on curl; the handle keeps its connection for the next one. */
+static int smtp_perform(CURL *curl, const char *url, const char *from,
+                        const char *const *rcpts, const char *msg, size_t len, char **err)
 {
     *err = NULL;
     if (!url || !msg || !smtp_addr_ok(from, TRUE)) {
@@ -153,7 +154,6 @@ int smtp_submit(const char *url, const char *from, const char *const *rcpts, con
     struct curl_slist *list = smtp_rcpt_list(rcpts, err);
     if (!list)
         return SMTP_PERMFAIL;
-    CURL *curl = curl_easy_init();
     if (!curl) {
         curl_slist_free_all(list);
         *err = g_strdup("SMTP: cannot initialise libcurl");
@@ -171,9 +171,56 @@ int smtp_submit(const char *url, const char *from, const char *const *rcpts, con
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
         result = smtp_classify(code, &io, errbuf[0] ? errbuf : curl_easy_strerror(rc), err);
     }
-    curl_easy_cleanup(curl);
+    /* Nothing of this transaction may outlive it in the handle. */
+    curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, NULL);
+    curl_easy_setopt(curl, CURLOPT_READDATA, NULL);
+    curl_easy_setopt(curl, CURLOPT_DEBUGDATA, NULL);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
     curl_slist_free_all(list);
     g_free(from_br);
     g_string_free(io.data, TRUE);
     return result;
+}
+
+int smtp_submit(const char *url, const char *from, const char *const *rcpts, const char *msg,
+                size_t len, char **err)
+{
+    CURL *curl = curl_easy_init();
+    int result = smtp_perform(curl, url, from, rcpts, msg, len, err);
+    if (curl)
+        curl_easy_cleanup(curl);
+    return result;
+}
+
+struct smtp_session {
+    CURL *curl;               /* NULL until the first message, and after a failure */
+};
+
+smtp_session *smtp_session_new(void)
+{
+    return g_new0(smtp_session, 1);
+}
+
+int smtp_session_submit(smtp_session *s, const char *url, const char *from,
+                        const char *const *rcpts, const char *msg, size_t len, char **err)
+{
+    if (!s->curl)
+        s->curl = curl_easy_init();
+    int result = smtp_perform(s->curl, url, from, rcpts, msg, len, err);
+    /* After a failure the server's state is unknown: the next message gets a new
+     * connection. */
+    if (result != SMTP_OK && s->curl) {
+        curl_easy_cleanup(s->curl);
+        s->curl = NULL;
+    }
+    return result;
+}
+
+void smtp_session_free(smtp_session *s)
+{
+    if (!s)
+        return;
+    if (s->curl)
+        curl_easy_cleanup(s->curl);
+    g_free(s);
 }

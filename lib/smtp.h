@@ -26,4 +26,16 @@ enum {
 int smtp_submit(const char *url, const char *from, const char *const *rcpts, const char *msg,
                 size_t len, char **err);
 
+/*
+ * A session submits several messages one after the other over one connection (MAIL FROM
+ * again after each "250"), for senders with many messages: no connection, greeting and
+ * EHLO per message. The connection opens with the first message, is dropped after any
+ * failure, and reopened when the server closed it meanwhile. One thread at a time.
+ */
+typedef struct smtp_session smtp_session;
+smtp_session *smtp_session_new(void);
+int smtp_session_submit(smtp_session *s, const char *url, const char *from,
+                        const char *const *rcpts, const char *msg, size_t len, char **err);
+void smtp_session_free(smtp_session *s);   /* closes the connection (QUIT) */
+
 #endif

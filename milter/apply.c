@@ -123,40 +123,111 @@ static gboolean apply_headers(SMFICTX *ctx, const GPtrArray *before, const GPtrA
     return ok;
 }
 
-static gboolean apply_body(SMFICTX *ctx, const char *body, size_t len)
+/* A write-only GMimeStream that hands what gmime writes to smfi_replacebody in chunks:
+ * the rewritten body goes to the MTA without ever being whole in memory. */
+typedef struct {
+    GMimeStream parent;
+    SMFICTX *ctx;
+    char buf[BODY_CHUNK];
+    size_t used;
+    gboolean failed;
+} body_stream;
+
+typedef struct {
+    GMimeStreamClass parent_class;
+} body_streamClass;
+
+G_DEFINE_TYPE(body_stream, body_stream, GMIME_TYPE_STREAM)
+
+static int body_stream_flush(GMimeStream *stream)
 {
-    do {
-        size_t n = MIN(len, BODY_CHUNK);
-        if (smfi_replacebody(ctx, (unsigned char *) body, (int) n) != MI_SUCCESS)
-            return FALSE;
-        body += n;
-        len -= n;
-    } while (len > 0);
+    body_stream *bs = (body_stream *) stream;
+    if (bs->used > 0 && !bs->failed &&
+        smfi_replacebody(bs->ctx, (unsigned char *) bs->buf, (int) bs->used) != MI_SUCCESS)
+        bs->failed = TRUE;
+    bs->used = 0;
+    return bs->failed ? -1 : 0;
+}
+
+static ssize_t body_stream_write(GMimeStream *stream, const char *data, size_t len)
+{
+    body_stream *bs = (body_stream *) stream;
+    size_t done = 0;
+    while (done < len) {
+        size_t n = MIN(len - done, sizeof bs->buf - bs->used);
+        memcpy(bs->buf + bs->used, data + done, n);
+        bs->used += n;
+        done += n;
+        if (bs->used == sizeof bs->buf && body_stream_flush(stream) < 0)
+            return -1;
+    }
+    stream->position += (gint64) len;
+    return (ssize_t) len;
+}
+
+static ssize_t body_stream_read(GMimeStream *stream, char *buf, size_t len)
+{
+    (void) stream;
+    (void) buf;
+    (void) len;
+    return -1;
+}
+
+static int body_stream_close(GMimeStream *stream)
+{
+    return body_stream_flush(stream);
+}
+
+static gboolean body_stream_eos(GMimeStream *stream)
+{
+    (void) stream;
     return TRUE;
 }
 
+static void body_stream_class_init(body_streamClass *klass)
+{
+    GMimeStreamClass *sc = GMIME_STREAM_CLASS(klass);
+    sc->read = body_stream_read;
+    sc->write = body_stream_write;
+    sc->flush = body_stream_flush;
+    sc->close = body_stream_close;
+    sc->eos = body_stream_eos;
+}
+
+static void body_stream_init(body_stream *bs)
+{
+    (void) bs;
+}
+
+static gboolean apply_body(SMFICTX *ctx, GMimeMessage *msg, GMimeFormatOptions *opts)
+{
+    body_stream *bs = g_object_new(body_stream_get_type(), NULL);
+    g_mime_stream_construct(GMIME_STREAM(bs), 0, -1);
+    bs->ctx = ctx;
+    gboolean ok = g_mime_object_write_content_to_stream(GMIME_OBJECT(msg), opts,
+                                                        GMIME_STREAM(bs)) >= 0 &&
+                  body_stream_flush(GMIME_STREAM(bs)) == 0;
+    g_object_unref(bs);
+    return ok;
+}
+
+/* The header block and the body are serialised apart (together they are what
+ * g_mime_object_write_to_stream writes), so only the headers are ever held whole. */
 gboolean apply_changes(SMFICTX *ctx, const GPtrArray *before, GMimeMessage *msg,
                        gboolean body_changed, char **err)
 {
     GMimeFormatOptions *opts = g_mime_format_options_new();
     g_mime_format_options_set_newline_format(opts, GMIME_NEWLINE_FORMAT_DOS);
-    GMimeStream *stream = g_mime_stream_mem_new();
-    gboolean ok = g_mime_object_write_to_stream(GMIME_OBJECT(msg), opts, stream) >= 0;
-    g_mime_format_options_free(opts);
-    if (!ok) {
-        *err = g_strdup("cannot serialise the rewritten message");
-        g_object_unref(stream);
-        return FALSE;
-    }
-    GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream));
+    char *headers = g_mime_object_get_headers(GMIME_OBJECT(msg), opts);
     size_t body_at;
-    GPtrArray *after = parse_header_block((const char *) bytes->data, bytes->len, &body_at);
-    ok = apply_headers(ctx, before, after);
+    GPtrArray *after = parse_header_block(headers, strlen(headers), &body_at);
+    gboolean ok = apply_headers(ctx, before, after);
     if (ok && body_changed)
-        ok = apply_body(ctx, (const char *) bytes->data + body_at, bytes->len - body_at);
+        ok = apply_body(ctx, msg, opts);
     if (!ok)
         *err = g_strdup("the MTA refused a header or body change");
     g_ptr_array_unref(after);
-    g_object_unref(stream);
+    g_free(headers);
+    g_mime_format_options_free(opts);
     return ok;
 }

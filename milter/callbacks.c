@@ -1,10 +1,15 @@
 /*
  * callbacks — the libmilter callbacks and the per-connection state behind smfi_setpriv.
  *
- * A conn_state lives from connect to close and owns the client address and, for the
+ * A conn_state lives from negotiation to close and owns the client address and, for the
  * message under way, a msg_state (sender, recipients, headers, spooled bytes) that is freed
- * at end of message, abort or close. Trust and sender are decided at MAIL FROM; everything
- * else is accepted there, so it costs the MTA one round trip.
+ * at end of message, abort or close. Trust and sender are decided at MAIL FROM. An enrolled
+ * artisan's message is read whole (MSG_ARTISAN). Other mail (MSG_WATCH) is read up to the
+ * end of its headers only, never its body: without thread headers it is accepted there,
+ * with them one lookup tells whether it is a reply in a tracked invoice thread (threads.c).
+ * Null-sender mail that looks like a bounce (MSG_BOUNCE) is read up to BOUNCE_MAX bytes.
+ * Only artisan mail is ever changed; thread tracking never delays or alters other mail,
+ * whatever happens to the database.
  */
 #include <string.h>
 #include <sys/socket.h>
@@ -17,11 +22,26 @@
 #include "policy.h"
 #include "rewrite.h"
 #include "spool.h"
+#include "threads.h"
 
 #define MAX_RCPTS 1000
+/* A bounce's report and the head of the returned message come first: enough to read. */
+#define BOUNCE_MAX (256 * 1024)
+
+typedef enum {
+    MSG_ARTISAN,                   /* an enrolled artisan's message: read, maybe rewritten */
+    MSG_WATCH,                     /* other mail: headers only, for thread tracking */
+    MSG_BOUNCE,                    /* null sender: a possible bounce */
+} msg_mode;
 
 typedef struct msg_state {
-    artisan *sender;
+    msg_mode mode;
+    artisan *sender;               /* MSG_ARTISAN */
+    char *mail_from;               /* MAIL FROM as given, for the log */
+    char *envelope_from;           /* its address, lower-case; NULL for <> */
+    const char *why;               /* static: why it is not artisan mail */
+    thread_heads *heads;           /* MSG_WATCH, MSG_BOUNCE */
+    gboolean capped;               /* MSG_BOUNCE: BOUNCE_MAX reached, the rest is skipped */
     GPtrArray *rcpts;              /* of char*, NULL-terminated for rewrite_ctx */
     GPtrArray *headers;            /* header_field, as the MTA gave them */
     spool *bytes;                  /* headers, blank line, body: the message as parsed */
@@ -33,6 +53,9 @@ typedef struct msg_state {
 typedef struct conn_state {
     struct sockaddr_storage client;
     gboolean local;                /* no client address: the MTA's local submission */
+    gboolean can_skip;             /* the MTA understands SMFIS_SKIP */
+    gboolean no_reply;             /* RCPT and headers get no reply (SMFIP_NR_RCPT, NR_HDR) */
+    sfsistat deferred;             /* with no_reply: a verdict reached there, given at EOH */
     msg_state *msg;
 } conn_state;
 
@@ -41,8 +64,13 @@ static void msg_state_free(msg_state *m)
     if (!m)
         return;
     artisan_free(m->sender);
-    g_ptr_array_unref(m->rcpts);
-    g_ptr_array_unref(m->headers);
+    g_free(m->mail_from);
+    g_free(m->envelope_from);
+    thread_heads_free(m->heads);
+    if (m->rcpts)
+        g_ptr_array_unref(m->rcpts);
+    if (m->headers)
+        g_ptr_array_unref(m->headers);
     spool_free(m->bytes);
     g_free(m->queue_id);
     g_free(m);
@@ -78,17 +106,42 @@ static sfsistat on_error(SMFICTX *ctx, const char *queue_id, const char *what, c
     return tempfail ? SMFIS_TEMPFAIL : SMFIS_ACCEPT;
 }
 
+/* Made at negotiation (which learns whether SKIP works), or at connect without one. */
+static conn_state *conn_new(SMFICTX *ctx)
+{
+    conn_state *c = conn_of(ctx);
+    if (!c) {
+        c = g_new0(conn_state, 1);
+        smfi_setpriv(ctx, c);
+    }
+    return c;
+}
+
 static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 {
     (void) hostname;
-    conn_state *c = g_new0(conn_state, 1);
+    conn_state *c = conn_new(ctx);
     if (addr && (addr->sa_family == AF_INET || addr->sa_family == AF_INET6))
         memcpy(&c->client, addr, addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
                                                             : sizeof(struct sockaddr_in6));
     else
         c->local = TRUE;
-    smfi_setpriv(ctx, c);
     return SMFIS_CONTINUE;
+}
+
+/* Not artisan mail: watched for thread tracking (see the top of this file). */
+static msg_state *msg_watch_new(SMFICTX *ctx, const char *mail_from, const char *why)
+{
+    msg_state *m = g_new0(msg_state, 1);
+    m->envelope_from = policy_address(mail_from);
+    m->mode = m->envelope_from ? MSG_WATCH : MSG_BOUNCE;
+    m->mail_from = g_strdup(mail_from);
+    m->why = why;
+    m->heads = thread_heads_new();
+    m->queue_id = g_strdup(queue_id_of(ctx));
+    if (m->mode == MSG_BOUNCE)
+        m->bytes = spool_new(BOUNCE_MAX, milter.conf->spool_dir);
+    return m;
 }
 
 static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
@@ -97,6 +150,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
     if (!c)
         return SMFIS_ACCEPT;
     msg_end(ctx);
+    c->deferred = SMFIS_CONTINUE;
     artisan *sender = NULL;
     const char *why = NULL;
     char *err = NULL;
@@ -110,10 +164,11 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
         return st;
     }
     if (v == POLICY_SKIP) {
-        log_debug("%s: from=%s: %s, accepted untouched", queue_id_of(ctx), argv[0], why);
-        return SMFIS_ACCEPT;
+        c->msg = msg_watch_new(ctx, argv[0], why);
+        return SMFIS_CONTINUE;
     }
     msg_state *m = g_new0(msg_state, 1);
+    m->mode = MSG_ARTISAN;
     m->sender = sender;
     m->rcpts = g_ptr_array_new_with_free_func(g_free);
     m->headers = header_list_new();
@@ -123,17 +178,32 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
     return SMFIS_CONTINUE;
 }
 
+/*
+ * RCPT and header steps need no answer from us when the MTA agrees (one round trip less per
+ * recipient and per header, for every message): a verdict reached there waits for EOH.
+ */
+static sfsistat step_reply(conn_state *c, sfsistat st)
+{
+    if (!c || !c->no_reply)
+        return st;
+    if (st != SMFIS_CONTINUE && c->deferred == SMFIS_CONTINUE)
+        c->deferred = st;
+    return SMFIS_NOREPLY;
+}
+
 static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 {
     conn_state *c = conn_of(ctx);
     if (!c || !c->msg)
-        return SMFIS_ACCEPT;
+        return step_reply(c, SMFIS_ACCEPT);
+    if (c->msg->mode != MSG_ARTISAN)
+        return step_reply(c, SMFIS_CONTINUE);
     char *address = policy_address(argv[0]);
     if (address && c->msg->rcpts->len < MAX_RCPTS)
         g_ptr_array_add(c->msg->rcpts, address);
     else
         g_free(address);
-    return SMFIS_CONTINUE;
+    return step_reply(c, SMFIS_CONTINUE);
 }
 
 /* Past the size cap the message passes untouched; we stop buffering at once. */
@@ -150,31 +220,112 @@ static sfsistat spool_or_pass(SMFICTX *ctx, msg_state *m, const void *data, size
     return SMFIS_CONTINUE;
 }
 
+/* A bounce is kept up to BOUNCE_MAX bytes; what follows is not needed to read it. */
+static sfsistat bounce_keep(SMFICTX *ctx, conn_state *c, const void *data, size_t len)
+{
+    msg_state *m = c->msg;
+    if (m->capped)
+        return c->can_skip && m->in_body ? SMFIS_SKIP : SMFIS_CONTINUE;
+    gint64 room = BOUNCE_MAX - spool_size(m->bytes);
+    if ((gint64) len > room) {
+        len = (size_t) room;
+        m->capped = TRUE;
+    }
+    if (!spool_write(m->bytes, data, len)) {
+        log_error("%s: from=<>: cannot write the temporary file; passed unchanged", m->queue_id);
+        msg_end(ctx);
+        return SMFIS_ACCEPT;
+    }
+    return m->capped && c->can_skip && m->in_body ? SMFIS_SKIP : SMFIS_CONTINUE;
+}
+
+static sfsistat header(SMFICTX *ctx, conn_state *c, const char *name, const char *value)
+{
+    if (!c->msg)
+        return SMFIS_ACCEPT;
+    if (c->msg->mode == MSG_WATCH) {
+        thread_heads_add(c->msg->heads, name, value);
+        return SMFIS_CONTINUE;
+    }
+    char *line = g_strdup_printf("%s: %s\r\n", name, value);
+    sfsistat st;
+    if (c->msg->mode == MSG_BOUNCE) {
+        thread_heads_add(c->msg->heads, name, value);
+        st = bounce_keep(ctx, c, line, strlen(line));
+    } else {
+        header_list_add(c->msg->headers, name, value);
+        st = spool_or_pass(ctx, c->msg, line, strlen(line));
+    }
+    g_free(line);
+    return st;
+}
+
 static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 {
     conn_state *c = conn_of(ctx);
-    if (!c || !c->msg)
-        return SMFIS_ACCEPT;
-    header_list_add(c->msg->headers, name, value);
-    char *line = g_strdup_printf("%s: %s\r\n", name, value);
-    sfsistat st = spool_or_pass(ctx, c->msg, line, strlen(line));
-    g_free(line);
-    return st;
+    return c ? step_reply(c, header(ctx, c, name, value)) : SMFIS_ACCEPT;
+}
+
+static sfsistat pass_untouched(SMFICTX *ctx, msg_state *m)
+{
+    log_debug("%s: from=%s: %s, accepted untouched", m->queue_id, m->mail_from, m->why);
+    msg_end(ctx);
+    return SMFIS_ACCEPT;
+}
+
+/*
+ * Thread tracking of a watched message at the end of its headers. Whatever comes of it, the
+ * message goes on unchanged: a database failure is logged, never imposed on the mail.
+ */
+static sfsistat watch_decide(SMFICTX *ctx, msg_state *m)
+{
+    if (thread_heads_ids(m->heads)->len == 0)
+        return pass_untouched(ctx, m);
+    char *err = NULL;
+    PGconn *db = db_acquire(milter.pool, &err);
+    gboolean ok = db && threads_inbound(db, m->heads, m->envelope_from, m->queue_id, &err);
+    db_release(milter.pool, db, !ok);
+    if (!ok)
+        log_error("%s: from=%s: thread tracking: %s; message passed unchanged", m->queue_id,
+                  m->mail_from, err);
+    g_free(err);
+    msg_end(ctx);
+    return SMFIS_ACCEPT;
 }
 
 static sfsistat cb_eoh(SMFICTX *ctx)
 {
     conn_state *c = conn_of(ctx);
+    if (c && c->deferred != SMFIS_CONTINUE) {
+        sfsistat st = c->deferred;
+        c->deferred = SMFIS_CONTINUE;
+        msg_end(ctx);
+        return st;
+    }
     if (!c || !c->msg)
         return SMFIS_ACCEPT;
-    return spool_or_pass(ctx, c->msg, "\r\n", 2);
+    msg_state *m = c->msg;
+    g_free(m->queue_id);
+    m->queue_id = g_strdup(queue_id_of(ctx));
+    if (m->mode == MSG_WATCH)
+        return watch_decide(ctx, m);
+    if (m->mode == MSG_BOUNCE) {
+        if (!thread_heads_maybe_bounce(m->heads))
+            return pass_untouched(ctx, m);
+        sfsistat st = bounce_keep(ctx, c, "\r\n", 2);
+        m->in_body = TRUE;
+        return st;
+    }
+    return spool_or_pass(ctx, m, "\r\n", 2);
 }
 
 static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
     conn_state *c = conn_of(ctx);
-    if (!c || !c->msg)
+    if (!c || !c->msg || c->msg->mode == MSG_WATCH)
         return SMFIS_ACCEPT;
+    if (c->msg->mode == MSG_BOUNCE)
+        return bounce_keep(ctx, c, chunk, len);
     return spool_or_pass(ctx, c->msg, chunk, len);
 }
 
@@ -199,20 +350,43 @@ static void log_decision(const msg_state *m, const rewrite_result *res)
              res->inv.reason ? res->inv.reason : "");
 }
 
-static sfsistat deliver(SMFICTX *ctx, msg_state *m, GMimeMessage *msg, rewrite_result *res)
+static sfsistat deliver(SMFICTX *ctx, msg_state *m, GMimeMessage *msg, rewrite_action action,
+                        gboolean body_changed)
 {
     char *err = NULL;
-    if (res->action == REWRITE_PASS)
+    if (action == REWRITE_PASS)
         return SMFIS_CONTINUE;
-    if (!apply_changes(ctx, m->headers, msg, res->body_changed, &err)) {
+    if (!apply_changes(ctx, m->headers, msg, body_changed, &err)) {
         /* Edits may be half sent; a tempfail lets the MTA try again from scratch. */
         log_error("%s: %s; message deferred", m->queue_id, err);
         g_free(err);
         return SMFIS_TEMPFAIL;
     }
-    if (res->action == REWRITE_QUARANTINE)
+    if (action == REWRITE_QUARANTINE)
         smfi_quarantine(ctx, "reglo: invoice IBAN differs from the registered one");
     return SMFIS_CONTINUE;
+}
+
+/* The artisan's reply in their invoice thread, commands removed: no invoice rewrite. */
+static sfsistat deliver_thread_reply(SMFICTX *ctx, msg_state *m, GMimeMessage *msg,
+                                     const threads_result *thr)
+{
+    rewrite_action action = thr->body_changed || thr->headers_changed ? REWRITE_CHANGED
+                                                                       : REWRITE_PASS;
+    log_info("%s: from=%s invoice=%s commands=%s action=%s decision=thread-reply", m->queue_id,
+             m->sender->email, thr->number, thr->commands[0] ? thr->commands : "-",
+             rewrite_action_name(action));
+    return deliver(ctx, m, msg, action, thr->body_changed);
+}
+
+/* What the invoice rewrite decided, with the commands threads removed before it. */
+static void merge_thread_edits(rewrite_result *res, const threads_result *thr)
+{
+    if (res->action == REWRITE_ERROR || !(thr->body_changed || thr->headers_changed))
+        return;
+    if (res->action == REWRITE_PASS)
+        res->action = REWRITE_CHANGED;
+    res->body_changed = res->body_changed || thr->body_changed;
 }
 
 static sfsistat process(SMFICTX *ctx, msg_state *m)
@@ -230,6 +404,20 @@ static sfsistat process(SMFICTX *ctx, msg_state *m)
         g_free(err);
         return st;
     }
+    threads_result thr;
+    if (!threads_artisan(db, milter.keys, m->sender, msg, m->queue_id, &thr, &err)) {
+        db_release(milter.pool, db, TRUE);
+        g_object_unref(msg);
+        sfsistat st = on_error(ctx, m->queue_id, "thread lookup", err);
+        g_free(err);
+        return st;
+    }
+    if (thr.verdict == THREADS_REPLY && !thr.may_be_invoice) {
+        db_release(milter.pool, db, FALSE);
+        sfsistat st = deliver_thread_reply(ctx, m, msg, &thr);
+        g_object_unref(msg);
+        return st;
+    }
     g_ptr_array_add(m->rcpts, NULL);
     rewrite_ctx rctx = {
         milter.conf, milter.keys, db, FALSE, m->sender, m->queue_id,
@@ -237,14 +425,33 @@ static sfsistat process(SMFICTX *ctx, msg_state *m)
     };
     rewrite_result res;
     rewrite_message(&rctx, msg, &res);
+    merge_thread_edits(&res, &thr);
     db_release(milter.pool, db, res.action == REWRITE_ERROR);
     log_decision(m, &res);
     sfsistat st = res.action == REWRITE_ERROR
                   ? on_error(ctx, m->queue_id, "rewrite", res.error)
-                  : deliver(ctx, m, msg, &res);
+                  : deliver(ctx, m, msg, res.action, res.body_changed);
     rewrite_result_clear(&res);
     g_object_unref(msg);
     return st;
+}
+
+/* A possible bounce, read: thread tracking only, the message goes on unchanged. */
+static void process_bounce(msg_state *m)
+{
+    GMimeMessage *msg = parse_spool(m);
+    if (!msg) {
+        log_debug("%s: from=<>: unparsable, accepted untouched", m->queue_id);
+        return;
+    }
+    char *err = NULL;
+    PGconn *db = db_acquire(milter.pool, &err);
+    gboolean ok = db && threads_bounce(db, milter.conf, msg, m->queue_id, &err);
+    db_release(milter.pool, db, !ok);
+    if (!ok)
+        log_error("%s: from=<>: bounce tracking: %s; message passed unchanged", m->queue_id, err);
+    g_free(err);
+    g_object_unref(msg);
 }
 
 static sfsistat cb_eom(SMFICTX *ctx)
@@ -255,7 +462,11 @@ static sfsistat cb_eom(SMFICTX *ctx)
     /* Postfix's smtpd gives the queue id only once the message is under way. */
     g_free(c->msg->queue_id);
     c->msg->queue_id = g_strdup(queue_id_of(ctx));
-    sfsistat st = process(ctx, c->msg);
+    sfsistat st = SMFIS_CONTINUE;
+    if (c->msg->mode == MSG_BOUNCE)
+        process_bounce(c->msg);
+    else if (c->msg->mode == MSG_ARTISAN)
+        st = process(ctx, c->msg);
     msg_end(ctx);
     return st;
 }
@@ -282,18 +493,22 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                              unsigned long f2, unsigned long f3, unsigned long *pf0,
                              unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-    (void) ctx;
     (void) f2;
     (void) f3;
     const unsigned long want_actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY |
                                        SMFIF_QUARANTINE;
-    const unsigned long skip_steps = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+    const unsigned long skip_steps = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_SKIP;
+    const unsigned long no_reply = SMFIP_NR_RCPT | SMFIP_NR_HDR;
     if ((f0 & want_actions) != want_actions) {
         log_error("the MTA does not offer header and body changes; reglo-milter needs them");
         return SMFIS_REJECT;
     }
+    conn_state *c = conn_new(ctx);
+    c->can_skip = (f1 & SMFIP_SKIP) != 0;
+    c->no_reply = (f1 & no_reply) == no_reply;
+    c->deferred = SMFIS_CONTINUE;
     *pf0 = want_actions;
-    *pf1 = f1 & skip_steps;
+    *pf1 = f1 & (skip_steps | (c->no_reply ? no_reply : 0));
     *pf2 = 0;
     *pf3 = 0;
     return SMFIS_CONTINUE;

@@ -20,6 +20,74 @@ char *policy_address(const char *arg)
     return g_ascii_strdown(start, end - start);
 }
 
+/*
+ * Who is enrolled changes rarely; every message asks. A short-lived per-process memory of
+ * the answers (artisan or "not enrolled") spares PostgreSQL a query per message; a change
+ * of enrolment or settings applies within milter.sender_cache_ttl seconds.
+ */
+#define SENDER_CACHE_MAX 10000
+
+typedef struct sender_entry {
+    artisan *who;             /* NULL: not enrolled */
+    gint64 expires;           /* monotonic microseconds */
+} sender_entry;
+
+static GMutex sender_lock;
+static GHashTable *sender_cache;   /* address -> sender_entry */
+
+static void sender_entry_free(gpointer p)
+{
+    sender_entry *e = p;
+    artisan_free(e->who);
+    g_free(e);
+}
+
+/* TRUE when the cache knows the address; *who is a copy (NULL: not enrolled). */
+static gboolean sender_cached(const char *address, artisan **who)
+{
+    gboolean known = FALSE;
+    g_mutex_lock(&sender_lock);
+    sender_entry *e = sender_cache ? g_hash_table_lookup(sender_cache, address) : NULL;
+    if (e && e->expires > g_get_monotonic_time()) {
+        *who = e->who ? artisan_dup(e->who) : NULL;
+        known = TRUE;
+    }
+    g_mutex_unlock(&sender_lock);
+    return known;
+}
+
+static void sender_remember(const char *address, const artisan *who, int ttl)
+{
+    if (ttl <= 0)
+        return;
+    sender_entry *e = g_new0(sender_entry, 1);
+    e->who = who ? artisan_dup(who) : NULL;
+    e->expires = g_get_monotonic_time() + (gint64) ttl * G_USEC_PER_SEC;
+    g_mutex_lock(&sender_lock);
+    if (!sender_cache)
+        sender_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, sender_entry_free);
+    if (g_hash_table_size(sender_cache) >= SENDER_CACHE_MAX)
+        g_hash_table_remove_all(sender_cache);
+    g_hash_table_replace(sender_cache, g_strdup(address), e);
+    g_mutex_unlock(&sender_lock);
+}
+
+/* The enrolled artisan with this address, from the cache or PostgreSQL. */
+static artisan_lookup_result sender_lookup(db_pool *pool, const char *address, int ttl,
+                                           artisan **who, char **err)
+{
+    if (sender_cached(address, who))
+        return *who ? ARTISAN_FOUND : ARTISAN_UNKNOWN;
+    PGconn *db = db_acquire(pool, err);
+    if (!db)
+        return ARTISAN_DB_ERROR;
+    artisan_lookup_result found = artisan_lookup(db, address, who, err);
+    db_release(pool, db, found == ARTISAN_DB_ERROR);
+    if (found != ARTISAN_DB_ERROR)
+        sender_remember(address, *who, ttl);
+    return found;
+}
+
 static gboolean client_trusted(const reglo_conf *conf, const struct sockaddr *client,
                                const char *auth_authen)
 {
@@ -44,13 +112,8 @@ policy_verdict policy_decide(const reglo_conf *conf, db_pool *pool, const struct
         *why = "null-sender";
         return POLICY_SKIP;
     }
-    PGconn *db = db_acquire(pool, err);
-    if (!db) {
-        g_free(address);
-        return POLICY_ERROR;
-    }
-    artisan_lookup_result found = artisan_lookup(db, address, sender, err);
-    db_release(pool, db, found == ARTISAN_DB_ERROR);
+    artisan_lookup_result found = sender_lookup(pool, address, conf->sender_cache_ttl, sender,
+                                                err);
     g_free(address);
     if (found == ARTISAN_DB_ERROR)
         return POLICY_ERROR;

@@ -383,11 +383,12 @@ gboolean threads_inbound(PGconn *db, thread_heads *h, const char *envelope_from,
     const char *who = threads_is_client(&t, envelope_from) ? envelope_from
                       : threads_is_client(&t, from)       ? from
                                                           : NULL;
-    if (h->automatic)
+    /* A read receipt (multipart/report) is no more the client's word than a vacation notice. */
+    if (h->automatic || dsn_maybe_bounce(h->content_type, NULL))
         log_info("%s: invoice=%s: automatic reply from %s, not a client's reply", queue_id,
                  t.number, from ? from : "?");
     else if (!who)
-        log_info("%s: invoice=%s: reply from %s, not a recipient of the invoice: ignored",
+        log_debug("%s: invoice=%s: reply from %s, not a recipient of the invoice: ignored",
                  queue_id, t.number, from ? from : envelope_from ? envelope_from : "?");
     else {
         char *message_id = threads_decode_id(h->message_id);
@@ -453,6 +454,9 @@ static gboolean threads_record_bounce(PGconn *db, const reglo_conf *conf, const 
                                  &undelivered, err) &&
                   threads_update(db, SQL_REMINDER_CANCEL_PENDING, t->invoice_id, NULL, NULL,
                                  err) &&
+                  (strcmp(t->kind, "reminder") != 0 ||
+                   threads_update(db, SQL_REMINDER_MARK_UNDELIVERED, t->invoice_id, t->matched,
+                                  NULL, err)) &&
                   threads_event(db, t->invoice_id, "bounce",
                                 json_pack("{s:s, s:s, s:s}", "recipient", failed,
                                           "message_id", t->matched, "of", t->kind),

@@ -1,5 +1,5 @@
 -- miltertest script against the real reglo-milter and PostgreSQL (driven by miltertest.sh).
--- Environment: MILTER_SOCK, MAIL_DIR (nolink.eml, plain.eml, forged.eml).
+-- Environment: MILTER_SOCK, MAIL_DIR (nolink.eml, plain.eml, forged.eml, fraud.eml, dsn.eml).
 -- Debian's miltertest overflows its reply buffer (stack smashing) on any body replacement
 -- over about 1 KB, so body rewrites are tested through Postfix (milter_e2e.sh); here we test
 -- the trust decisions and the header edits.
@@ -36,15 +36,66 @@ local function session(host, ip, auth, from)
     return conn
 end
 
+-- Headers only (no body): what thread tracking reads of mail that is not an artisan's.
+local function send_headers(conn, headers)
+    for _, h in ipairs(headers) do
+        assert(mt.header(conn, h[1], h[2]) == nil, "header")
+    end
+    assert(mt.eoh(conn) == nil, "eoh")
+end
+
+local plain_headers = {
+    {"From", "Someone <someone@elsewhere.test>"}, {"To", "client@example.test"},
+    {"Subject", "Bonjour"}, {"Message-ID", "<mt-plain@elsewhere.test>"},
+}
+
 local ok, err = pcall(function()
-    -- Untrusted client, no SASL: accepted at MAIL FROM, nothing else asked.
+    -- Untrusted client, no SASL: not artisan mail; without thread headers it is accepted at
+    -- the end of its headers, its body never read.
     local c = session("mx.example", "192.0.2.1", nil, "<jean@artisan.test>")
-    check("untrusted client: ACCEPT at MAIL FROM", mt.getreply(c) == SMFIR_ACCEPT)
+    check("untrusted client: CONTINUE at MAIL FROM (thread tracking)", mt.getreply(c) == SMFIR_CONTINUE)
+    assert(mt.rcptto(c, "<client@example.test>") == nil)
+    send_headers(c, plain_headers)
+    check("untrusted client, no thread headers: ACCEPT at end of headers", mt.getreply(c) == SMFIR_ACCEPT)
     mt.disconnect(c)
 
-    -- Trusted client, sender not enrolled: ACCEPT at MAIL FROM.
+    -- Trusted client, sender not enrolled, no thread headers: ACCEPT at end of headers.
     c = session("localhost", "127.0.0.1", nil, "<someone@elsewhere.test>")
-    check("non-enrolled sender: ACCEPT at MAIL FROM", mt.getreply(c) == SMFIR_ACCEPT)
+    check("non-enrolled sender: CONTINUE at MAIL FROM", mt.getreply(c) == SMFIR_CONTINUE)
+    assert(mt.rcptto(c, "<client@example.test>") == nil)
+    send_headers(c, plain_headers)
+    check("non-enrolled sender, no thread headers: ACCEPT at end of headers", mt.getreply(c) == SMFIR_ACCEPT)
+    mt.disconnect(c)
+
+    -- A reply whose In-Reply-To/References are not tracked: one lookup, ACCEPT, unchanged.
+    c = session("mx.example", "192.0.2.2", nil, "<client@example.test>")
+    assert(mt.rcptto(c, "<jean@artisan.test>") == nil)
+    send_headers(c, {
+        {"From", "Client <client@example.test>"}, {"To", "jean@artisan.test"},
+        {"Subject", "Re: Facture"}, {"Message-ID", "<mt-reply@example.test>"},
+        {"In-Reply-To", "<unknown-invoice@artisan.test>"},
+        {"References", "<older@artisan.test> <unknown-invoice@artisan.test>"},
+    })
+    check("reply in an untracked thread: ACCEPT at end of headers", mt.getreply(c) == SMFIR_ACCEPT)
+    mt.disconnect(c)
+
+    -- Null sender that is no bounce (a vacation notice): ACCEPT at end of headers.
+    c = session("mx.example", "192.0.2.3", nil, "<>")
+    assert(mt.rcptto(c, "<jean@artisan.test>") == nil)
+    send_headers(c, {
+        {"From", "Client <client@example.test>"}, {"Subject", "Absent"},
+        {"Auto-Submitted", "auto-replied"}, {"In-Reply-To", "<unknown-invoice@artisan.test>"},
+    })
+    check("null sender, not a bounce: ACCEPT at end of headers", mt.getreply(c) == SMFIR_ACCEPT)
+    mt.disconnect(c)
+
+    -- Null sender with a report: the body is read (CONTINUE), the message never changed.
+    c = session("mx.example", "192.0.2.4", nil, "<>")
+    assert(mt.rcptto(c, "<jean@artisan.test>") == nil)
+    send_message(c, dir .. "/dsn.eml")
+    check("bounce of an untracked message: no change", not mt.eom_check(c, MT_BODYCHANGE) and
+          not mt.eom_check(c, MT_HDRCHANGE) and not mt.eom_check(c, MT_HDRADD))
+    check("bounce: message continues", mt.getreply(c) == SMFIR_CONTINUE)
     mt.disconnect(c)
 
     -- SASL-authenticated artisan from anywhere: processed; [sans lien] and X-Invoice-*

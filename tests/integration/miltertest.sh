@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # miltertest (OpenDKIM's milter driver) against the real reglo-milter and PostgreSQL:
-# trust decisions at MAIL FROM, negotiated actions, header and body edits.
+# trust decisions at MAIL FROM, thread tracking at the end of headers, negotiated actions,
+# header and body edits.
 set -u
 . "$(dirname "$0")/../lib/env.sh"
 t_init
@@ -20,6 +21,7 @@ F=$REGLO_ROOT/tests/fixtures
 "$F/mkinvoice" --number MT-3 --amount 500,00 --iban DE89370400440532013000 -o "$M/fraud.pdf"
 "$F/mkmail" --from jean@artisan.test --to client@example.test --subject "Facture MT-3" \
     --attach "$M/fraud.pdf" -o "$M/fraud.eml"
+cp "$F/mail/dsn_postfix.eml" "$M/dsn.eml"
 out=$(MILTER_SOCK="$T/reglo/milter.sock" MAIL_DIR="$M" miltertest -s "$(dirname "$0")/milter.lua" 2>&1)
 rc=$?
 echo "$out"

@@ -136,6 +136,7 @@ milter {
     memory_threshold = 65536
     max_message_size = ${REGLO_MAX_SIZE:-26214400}
     quarantine_iban_mismatch = ${REGLO_QUARANTINE:-false}
+    sender_cache_ttl = ${REGLO_SENDER_CACHE_TTL:-0}
 }
 gateway { public_url = "https://pay.test.invalid" }
 smtp { url = "smtp://127.0.0.1:$SMTPD_PORT" from = "reglo@mta.test.invalid" }

@@ -31,6 +31,7 @@ static void setup(void)
     char *err = NULL;
     snap.conf = conf_load(conf_path, &err);
     ck_assert_msg(snap.conf != NULL, "%s", err);
+    snap.templates = tmpl_set_new(snap.conf->templates_dir);
     snap.refs = 1;
     g_free(text);
     g_free(conf_path);
@@ -39,6 +40,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+    tmpl_set_free(snap.templates);
     conf_free(snap.conf);
     char *conf_path = g_build_filename(tmpdir, "reglo.conf", NULL);
     g_unlink(conf_path);

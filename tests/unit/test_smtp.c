@@ -1,6 +1,7 @@
 /*
  * test_smtp — submission against Postfix's smtp-sink on a private loopback port: accepted
- * (message captured to a file), 5xx and 4xx on RCPT and on ".", connection refused, bad input.
+ * (message captured to a file), 5xx and 4xx on RCPT and on ".", connection refused, bad input;
+ * a session carrying several messages, one refused among them, then the server gone.
  * Skips with a notice when smtp-sink is not installed. Only the sink we started is killed.
  */
 #include <check.h>
@@ -264,6 +265,51 @@ START_TEST(test_bad_input)
 }
 END_TEST
 
+static int captured_count(int want)
+{
+    int n = 0;
+    for (int i = 0; i < 40 && n < want; i++, g_usleep(50 * 1000)) {
+        GDir *d = g_dir_open(dump_dir, 0, NULL);
+        for (n = 0; d && g_dir_read_name(d);)
+            n++;
+        if (d)
+            g_dir_close(d);
+    }
+    return n;
+}
+
+/* Several messages through one session (curl keeps the connection between them), one
+ * refused on the way (the session starts again on a new connection), the server gone. */
+START_TEST(test_session)
+{
+    if (!have_sink())
+        return;
+    start_sink(NULL);
+    const char *const bad[] = { "no address", NULL };
+    smtp_session *s = smtp_session_new();
+    char *err = NULL;
+    for (int i = 0; i < 2; i++) {
+        int rc = smtp_session_submit(s, url, "artisan@example.com", rcpt1, msg, strlen(msg), &err);
+        ck_assert_msg(rc == SMTP_OK, "message %d: %d %s", i, rc, err ? err : "");
+    }
+    ck_assert_int_eq(smtp_session_submit(s, url, "artisan@example.com", bad, msg, strlen(msg),
+                                         &err), SMTP_PERMFAIL);
+    g_free(err);
+    int rc = smtp_session_submit(s, url, "artisan@example.com", rcpt1, msg, strlen(msg), &err);
+    ck_assert_msg(rc == SMTP_OK, "after a failure: %d %s", rc, err ? err : "");
+    ck_assert_int_eq(captured_count(3), 3);
+    kill(sink_pid, SIGTERM);
+    waitpid(sink_pid, NULL, 0);
+    sink_pid = 0;
+    ck_assert_int_eq(smtp_session_submit(s, url, "artisan@example.com", rcpt1, msg, strlen(msg),
+                                         &err), SMTP_TEMPFAIL);
+    ck_assert_ptr_nonnull(err);
+    g_free(err);
+    smtp_session_free(s);
+    smtp_session_free(NULL);
+}
+END_TEST
+
 static Suite *smtp_suite(void)
 {
     Suite *s = suite_create("smtp");
@@ -278,6 +324,7 @@ static Suite *smtp_suite(void)
     tcase_add_test(tc, test_connect_421);
     tcase_add_test(tc, test_refused);
     tcase_add_test(tc, test_bad_input);
+    tcase_add_test(tc, test_session);
     suite_add_tcase(s, tc);
     return s;
 }

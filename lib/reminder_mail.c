@@ -1,0 +1,303 @@
+/*
+ * reminder_mail — render, compose (mail.c), add the payment block (mime.c); see
+ * reminder_mail.h.
+ *
+ * The payment block goes in with mime_inject_block, exactly as reglo-milter puts it into
+ * the invoice: the client sees the same box, and the QR image is wired as the milter
+ * wires it. The marker header tells reglo-milter that the block is already there.
+ */
+#include "reminder_mail.h"
+
+#include <string.h>
+
+#include <gmime/gmime.h>
+#include <jansson.h>
+
+#include "clock.h"
+#include "log.h"
+#include "mail.h"
+#include "mime.h"
+#include "money.h"
+#include "qr.h"
+#include "rewrite.h"
+#include "tmpl.h"
+
+#define QR_CID_DOMAIN "reglo.invalid"
+#define QR_MODULE_PX 5
+
+char *reminder_message_id(gint64 invoice_id, int step, const char *artisan_email)
+{
+    const char *at = artisan_email ? strrchr(artisan_email, '@') : NULL;
+    if (!at || !at[1])
+        return NULL;
+    char *domain = g_ascii_strdown(at + 1, -1);
+    char *id = g_strdup_printf("reminder-%" G_GINT64_FORMAT "-%s%d@%s", invoice_id,
+                               step < 0 ? "m" : "", ABS(step), domain);
+    g_free(domain);
+    return id;
+}
+
+/* An address mail_compose would refuse (one needing quotes) is left out, not fatal. */
+char **reminder_mail_to(const reminder_invoice *inv)
+{
+    GPtrArray *to = g_ptr_array_new();
+    for (int i = 0; inv->recipients && inv->recipients[i]; i++) {
+        const char *r = inv->recipients[i];
+        gboolean dup = !mail_address_ok(r) || g_ascii_strcasecmp(r, inv->artisan_email) == 0;
+        for (guint k = 0; k < to->len && !dup; k++)
+            dup = g_ascii_strcasecmp(r, g_ptr_array_index(to, k)) == 0;
+        if (!dup)
+            g_ptr_array_add(to, g_strdup(r));
+    }
+    if (to->len == 0 && mail_address_ok(inv->client_email) &&
+        g_ascii_strcasecmp(inv->client_email, inv->artisan_email) != 0)
+        g_ptr_array_add(to, g_strdup(inv->client_email));
+    g_ptr_array_add(to, NULL);
+    return (char **) g_ptr_array_free(to, FALSE);
+}
+
+/* "Re: Re: Facture 12" -> "Facture 12": the template adds its own "Re: ". */
+static const char *without_re(const char *subject)
+{
+    const char *s = subject;
+    for (;;) {
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (g_ascii_strncasecmp(s, "re", 2) != 0)
+            return s;
+        const char *p = s + 2;
+        while (*p == ' ')
+            p++;
+        if (*p != ':')
+            return s;
+        s = p + 1;
+    }
+}
+
+static void set_str(json_t *obj, const char *key, const char *value)
+{
+    if (value && *value)
+        json_object_set_new(obj, key, json_string(value));
+}
+
+static void set_date(json_t *obj, const char *key, const char *iso, const char *locale)
+{
+    char *text = clock_date_for_locale(iso, locale);
+    set_str(obj, key, text);
+    g_free(text);
+}
+
+static json_t *reminder_context(const reminder_invoice *inv, const char *link, const char *cid)
+{
+    json_t *obj = json_object();
+    char *amount = money_format(inv->amount_due_minor, inv->currency, inv->locale);
+    set_str(obj, "number", inv->number);
+    set_str(obj, "amount", amount);
+    set_str(obj, "currency", inv->currency);
+    set_date(obj, "issue_date", inv->issue_date, inv->locale);
+    set_date(obj, "due_date", inv->due_date, inv->locale);
+    set_date(obj, "sent_date", inv->sent_date, inv->locale);
+    if (inv->days_overdue > 0)
+        json_object_set_new(obj, "days_overdue", json_integer(inv->days_overdue));
+    json_object_set_new(obj, "step", json_integer(inv->step));
+    set_str(obj, "link", link);
+    set_str(obj, "qr_cid", cid);
+    set_str(obj, "artisan_name", inv->artisan_name);
+    set_str(obj, "artisan_email", inv->artisan_email);
+    set_str(obj, "client_email", inv->client_email);
+    set_str(obj, "original_subject", without_re(inv->subject ? inv->subject : ""));
+    json_object_set_new(obj, "qr_only", json_false());
+    g_free(amount);
+    return obj;
+}
+
+static char *render_file(const reglo_conf *conf, const char *locale, const char *name,
+                         json_t *ctx, gboolean html, char **err)
+{
+    char *src = tmpl_load(conf->templates_dir, locale, name), *terr = NULL;
+    if (!src) {
+        *err = g_strdup_printf("template %s missing in %s", name, conf->templates_dir);
+        return NULL;
+    }
+    char *out = tmpl_render(src, ctx, NULL, NULL, html, &terr);
+    if (!out)
+        *err = g_strdup_printf("template %s: %s", name, terr);
+    g_free(terr);
+    g_free(src);
+    return out;
+}
+
+/* The artisan's version when it renders, else the file's. */
+static char *render(const reglo_conf *conf, const reminder_invoice *inv, const char *own,
+                    const char *name, json_t *ctx, gboolean html, char **err)
+{
+    if (own) {
+        char *terr = NULL, *out = tmpl_render(own, ctx, NULL, NULL, html, &terr);
+        if (out)
+            return out;
+        log_warn("reminder: %s's own %s does not render (%s); using the default",
+                 inv->artisan_email, name, terr);
+        g_free(terr);
+    }
+    return render_file(conf, inv->locale, name, ctx, html, err);
+}
+
+typedef struct rendered {
+    char *subject, *text, *html, *block_text, *block_html;
+} rendered;
+
+static void rendered_clear(rendered *r)
+{
+    g_free(r->subject);
+    g_free(r->text);
+    g_free(r->html);
+    g_free(r->block_text);
+    g_free(r->block_html);
+}
+
+static gboolean render_all(const reglo_conf *conf, const reminder_invoice *inv,
+                           const reminder_templates *own, json_t *ctx, rendered *r, char **err)
+{
+    const reminder_templates none = { 0 };
+    own = own ? own : &none;
+    r->subject = render(conf, inv, own->subject, "reminder.subject", ctx, FALSE, err);
+    r->text = r->subject ? render(conf, inv, own->text, "reminder.txt", ctx, FALSE, err) : NULL;
+    r->html = r->text ? render(conf, inv, own->html, "reminder.html", ctx, TRUE, err) : NULL;
+    r->block_text = r->html ? render_file(conf, inv->locale, "block.txt", ctx, FALSE, err) : NULL;
+    r->block_html = r->block_text ? render_file(conf, inv->locale, "block.html", ctx, TRUE, err)
+                                  : NULL;
+    if (r->subject)
+        g_strstrip(r->subject);
+    return r->block_html != NULL;
+}
+
+/* The invoice's Message-ID when it can be written back in a header (the client's mail
+ * program chose it: it may be anything), else NULL: the reminder then starts a thread. */
+static const char *invoice_message_id(const reminder_invoice *inv)
+{
+    return inv->message_id && mail_message_id_ok(inv->message_id) ? inv->message_id : NULL;
+}
+
+/* References: the invoice, then the reminders already sent (at most the last 20). */
+static const char **reminder_references(const reminder_invoice *inv)
+{
+    GPtrArray *refs = g_ptr_array_new();
+    if (invoice_message_id(inv))
+        g_ptr_array_add(refs, (gpointer) inv->message_id);
+    guint n = inv->earlier ? g_strv_length((char **) inv->earlier) : 0;
+    for (guint i = n > 20 ? n - 20 : 0; i < n; i++)
+        if (mail_message_id_ok(inv->earlier[i]))
+            g_ptr_array_add(refs, (gpointer) inv->earlier[i]);
+    g_ptr_array_add(refs, NULL);
+    return (const char **) g_ptr_array_free(refs, FALSE);
+}
+
+/* The composed text and html, with the payment block and the QR injected. */
+static char *with_block(const char *composed, size_t len, const rendered *r, const char *link,
+                        const char *cid, size_t *out_len, char **err)
+{
+    size_t png_len = 0;
+    guint8 *png = qr_png(link, QR_MODULE_PX, &png_len);
+    GMimeMessage *msg = png ? mime_parse_bytes(composed, len) : NULL;
+    char *out = NULL;
+    mime_block block = { r->block_text, r->block_html, png, png_len, cid, "paiement-qr.png" };
+    if (msg && mime_inject_block(msg, &block) > 0) {
+        out = g_mime_object_to_string(GMIME_OBJECT(msg), NULL);
+        *out_len = strlen(out);
+    } else
+        *err = g_strdup(png ? "cannot add the payment block" : "QR code generation failed");
+    if (msg)
+        g_object_unref(msg);
+    g_free(png);
+    return out;
+}
+
+static char *compose(const reminder_invoice *inv, const rendered *r, const reminder_mail *m,
+                     const char *marker, size_t *len)
+{
+    const char *cc[] = { inv->artisan_email, NULL };
+    const char **refs = reminder_references(inv);
+    const mail_header headers[] = { { REWRITE_MARKER_HEADER, marker }, { NULL, NULL } };
+    mail_spec spec = {
+        .from = inv->artisan_email, .from_name = inv->artisan_name,
+        .to = (const char *const *) m->to, .cc = cc, .subject = r->subject,
+        .text = r->text, .html = r->html,
+        .in_reply_to = invoice_message_id(inv),
+        .references = refs[0] ? refs : NULL, .headers = headers, .message_id = m->message_id,
+    };
+    char *out = mail_compose(&spec, len);
+    g_free(refs);
+    return out;
+}
+
+/* The link, its QR's Content-ID, the Message-ID and the recipients; FALSE with *err. */
+static gboolean reminder_identity(const reminder_invoice *inv, const reglo_conf *conf,
+                                  const keyring *keys, reminder_mail *m, char **link, char **cid,
+                                  char **err)
+{
+    m->to = reminder_mail_to(inv);
+    if (!m->to[0]) {
+        *err = g_strdup("the invoice has no recipient");
+        return FALSE;
+    }
+    if (!(m->message_id = reminder_message_id(inv->invoice_id, inv->step, inv->artisan_email))) {
+        *err = g_strdup("the artisan's address has no domain");
+        return FALSE;
+    }
+    char *token = token_derive(keys, inv->key_id, inv->invoice_id);
+    if (!token) {
+        *err = g_strdup_printf("link key '%s' is gone", inv->key_id);
+        return FALSE;
+    }
+    *link = g_strdup_printf("%s/p/%s", conf->public_url, token);
+    g_free(token);
+    *cid = g_strdup_printf("qr-%s@" QR_CID_DOMAIN, inv->number);
+    g_strcanon(*cid, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.@", '-');
+    guint n = g_strv_length(m->to);
+    m->envelope = g_new0(char *, n + 2);
+    for (guint i = 0; i < n; i++)
+        m->envelope[i] = g_strdup(m->to[i]);
+    m->envelope[n] = g_strdup(inv->artisan_email);
+    return TRUE;
+}
+
+gboolean reminder_mail_build(const reminder_invoice *inv, const reminder_templates *own,
+                             const reglo_conf *conf, const keyring *keys, reminder_mail *out,
+                             char **err)
+{
+    memset(out, 0, sizeof *out);
+    char *link = NULL, *cid = NULL;
+    rendered r = { 0 };
+    gboolean ok = FALSE;
+    if (reminder_identity(inv, conf, keys, out, &link, &cid, err)) {
+        json_t *ctx = reminder_context(inv, link, cid);
+        if (render_all(conf, inv, own, ctx, &r, err)) {
+            char *marker = token_marker(keys, "reminder", inv->invoice_id, out->message_id);
+            size_t len = 0;
+            char *composed = compose(inv, &r, out, marker, &len);
+            if (!composed)
+                *err = g_strdup("cannot compose the reminder (an address or a field is unusable)");
+            else
+                out->data = with_block(composed, len, &r, link, cid, &out->len, err);
+            ok = out->data != NULL;
+            g_free(composed);
+            g_free(marker);
+        }
+        json_decref(ctx);
+    }
+    rendered_clear(&r);
+    g_free(link);
+    g_free(cid);
+    if (!ok)
+        reminder_mail_clear(out);
+    return ok;
+}
+
+void reminder_mail_clear(reminder_mail *m)
+{
+    g_free(m->data);
+    g_free(m->message_id);
+    g_strfreev(m->to);
+    g_strfreev(m->envelope);
+    memset(m, 0, sizeof *m);
+}

@@ -1,0 +1,51 @@
+-- Up to $2 reminders due at $1 (epoch seconds), claimed for this database session: they
+-- become 'sending' with a claim naming the session, so that they go back to 'pending' if
+-- the session ends before they are sent (reminder_release_orphans). Several gateways drain
+-- one table: each row is taken by one of them. Short: no transaction stays open while the
+-- gateway talks SMTP.
+WITH me AS (
+    SELECT pid || '@' || extract(epoch FROM backend_start) AS claim
+      FROM pg_stat_activity WHERE pid = pg_backend_pid()
+), picked AS (
+    -- The invoice is checked row by row (a subquery, not a join): the scan stays the one of
+    -- the small index of pending rows, in due order, whatever the table statistics say
+    -- (after 10,000 rows fell due at once they are stale, and a join plan goes quadratic).
+    SELECT r.id
+      FROM reminder r
+     WHERE r.status = 'pending' AND coalesce(r.next_attempt, r.due_at) <= to_timestamp($1)
+       AND (SELECT i.has_link AND i.status IN ('sent', 'viewed', 'pending')
+                   AND NOT i.reminders_paused AND NOT a.disabled
+              FROM invoice i JOIN artisan a ON a.id = i.artisan_id
+             WHERE i.id = r.invoice_id)
+     ORDER BY coalesce(r.next_attempt, r.due_at)
+     LIMIT $2::integer
+       FOR UPDATE OF r SKIP LOCKED
+), claimed AS (
+    UPDATE reminder r SET status = 'sending', claim = me.claim, claimed_at = now()
+      FROM picked, me
+     WHERE r.id = picked.id
+    RETURNING r.id, r.invoice_id, r.step, r.due_at, r.attempts, r.claim
+)
+SELECT c.id, c.invoice_id, c.step, extract(epoch FROM c.due_at)::bigint, c.attempts,
+       i.number, i.amount_due_minor, i.currency,
+       coalesce(to_char(i.issue_date, 'YYYY-MM-DD'), ''), coalesce(to_char(i.due_date, 'YYYY-MM-DD'), ''),
+       to_char(i.sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), coalesce(i.client_email, ''),
+       array_to_string(i.recipients, ' '), coalesce(i.subject, ''), coalesce(i.message_id, ''),
+       i.key_id, a.id, a.email, a.name, a.locale,
+       coalesce((SELECT string_agg(p.message_id, ' ' ORDER BY p.sent_at, p.id) FROM reminder p
+                  WHERE p.invoice_id = c.invoice_id AND p.status = 'sent'
+                    AND p.message_id IS NOT NULL), ''),
+       o.subject, o.txt, o.html, c.claim
+  FROM claimed c
+  JOIN invoice i ON i.id = c.invoice_id
+  JOIN artisan a ON a.id = i.artisan_id
+  -- The artisan's own templates: the step's own version, else the one for every step.
+ CROSS JOIN LATERAL (
+       SELECT max(body) FILTER (WHERE name = 'reminder.subject') AS subject,
+              max(body) FILTER (WHERE name = 'reminder.txt') AS txt,
+              max(body) FILTER (WHERE name = 'reminder.html') AS html
+         FROM (SELECT DISTINCT ON (t.name) t.name, t.body FROM template t
+                WHERE t.artisan_id = a.id AND t.locale = a.locale
+                  AND (t.step IS NULL OR t.step = c.step)
+                ORDER BY t.name, t.step NULLS LAST) own) o
+ ORDER BY c.due_at, c.id

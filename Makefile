@@ -127,11 +127,12 @@ unit: san
 demo: deps all
 	tests/demo/run build
 
-# The milter's report, then the gateway's appended to it: bench/RESULTS.md.
+# The milter's report, then the gateway's and the reminders' appended: bench/RESULTS.md.
 bench: deps all
 	bench/run build
 	bench/gateway.sh build
-	cat bench/out/gateway.md >> bench/RESULTS.md
+	bench/reminders.sh build
+	cat bench/out/gateway.md bench/out/reminders.md >> bench/RESULTS.md
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/sql \

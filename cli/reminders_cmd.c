@@ -81,6 +81,9 @@ static int reminders_due(cli_env *env, gboolean json)
     }
     if (!json && list->len == 0)
         printf("no reminder to send\n");
+    else if (!json)
+        printf("%-22s %-9s %-5s %-6s %-16s %s\n", "goes out", "state", "step", "id", "invoice",
+               "artisan");
     for (guint i = 0; i < list->len; i++) {
         if (json)
             print_json(g_ptr_array_index(list, i));

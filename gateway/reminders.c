@@ -59,9 +59,9 @@ static int send_batch(worker *w, char **err)
     int rc = 0;
     if (snap->conf->reminders_enabled) {
         PGconn *db = gw_db(snap->conf, err);
-        rc = db ? reminder_send(db, snap->conf, snap->keys, clock_now(),
-                                snap->conf->reminders_batch, w->smtp, &w->r->stop, err)
-                : -1;
+        reminder_sender sender = { { snap->conf, snap->keys, snap->templates }, w->smtp,
+                                   &w->r->stop };
+        rc = db ? reminder_send(db, &sender, clock_now(), err) : -1;
     }
     gw_snapshot_put(snap);
     return rc;

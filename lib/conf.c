@@ -214,7 +214,7 @@ static cfg_t *conf_schema(void)
         CFG_STR("timezone", "Europe/Paris", CFGF_NONE),
         CFG_INT("interval", 30, CFGF_NONE),
         CFG_INT("workers", 2, CFGF_NONE),
-        CFG_INT("batch", 10, CFGF_NONE),
+        CFG_INT("batch", 25, CFGF_NONE),
         CFG_INT("max_late_days", 2, CFGF_NONE),
         CFG_END()
     };

@@ -272,11 +272,12 @@ static gboolean retry_later(PGconn *db, const claimed *c, const char *why,
     return check_claim(c, db_exec(db, SQL_REMINDER_RETRY, 5, params, err));
 }
 
-static gboolean submit(PGconn *db, const reglo_conf *conf, smtp_session *smtp,
-                       const claimed *c, const reminder_mail *m, gint64 now, char **err)
+static gboolean submit(PGconn *db, const reminder_sender *s, const claimed *c,
+                       const reminder_mail *m, gint64 now, char **err)
 {
+    const reglo_conf *conf = s->writer.conf;
     char *smtp_err = NULL;
-    int rc = smtp_session_submit(smtp, conf->smtp_url, c->inv.artisan_email,
+    int rc = smtp_session_submit(s->smtp, conf->smtp_url, c->inv.artisan_email,
                                  (const char *const *) m->envelope, m->data, m->len, &smtp_err);
     gboolean ok;
     if (rc == SMTP_OK) {
@@ -297,9 +298,10 @@ static gboolean submit(PGconn *db, const reglo_conf *conf, smtp_session *smtp,
 }
 
 /* One claimed reminder: skipped, sent, deferred or failed. FALSE on a database error. */
-static gboolean handle(PGconn *db, const reglo_conf *conf, const keyring *keys,
-                       smtp_session *smtp, const claimed *c, gint64 now, char **err)
+static gboolean handle(PGconn *db, const reminder_sender *s, const claimed *c, gint64 now,
+                       char **err)
 {
+    const reglo_conf *conf = s->writer.conf;
     if (c->attempts == 0 &&
         schedule_too_late(conf->reminders_window, c->due_at, now, conf->reminders_max_late_days)) {
         gint64 late = (now - schedule_window_open(conf->reminders_window, c->due_at)) /
@@ -313,31 +315,31 @@ static gboolean handle(PGconn *db, const reglo_conf *conf, const keyring *keys,
     }
     reminder_mail m;
     char *why = NULL;
-    gboolean ok = reminder_mail_build(&c->inv, &c->own, conf, keys, &m, &why)
-                  ? submit(db, conf, smtp, c, &m, now, err)
+    gboolean ok = reminder_mail_build(&s->writer, &c->inv, &c->own, &m, &why)
+                  ? submit(db, s, c, &m, now, err)
                   : give_up(db, conf, c, why, NULL, now, err);
     reminder_mail_clear(&m);
     g_free(why);
     return ok;
 }
 
-int reminder_send(PGconn *db, const reglo_conf *conf, const keyring *keys, gint64 now,
-                  int batch, smtp_session *smtp, const gint *stop, char **err)
+int reminder_send(PGconn *db, const reminder_sender *s, gint64 now, char **err)
 {
+    const reglo_conf *conf = s->writer.conf;
     if (!schedule_in_window(conf->reminders_window, now))
         return 0;
     char at[24], limit[24];
     epoch_text(at, now);
-    epoch_text(limit, MAX(batch, 1));
+    epoch_text(limit, MAX(conf->reminders_batch, 1));
     PGresult *res = db_exec(db, SQL_REMINDER_CLAIM, 2, (const char *[]) { at, limit }, err);
     if (!res)
         return -1;
     int n = PQntuples(res), done = 0;
     gboolean ok = TRUE;
-    for (; ok && done < n && !(stop && g_atomic_int_get(stop)); done++) {
+    for (; ok && done < n && !(s->stop && g_atomic_int_get(s->stop)); done++) {
         claimed c;
         claimed_from_row(conf, res, done, now, &c);
-        ok = handle(db, conf, keys, smtp, &c, now, err);
+        ok = handle(db, s, &c, now, err);
         claimed_clear(&c);
     }
     /* Claims we leave (stopping, or a database error): back to pending now rather than

@@ -23,6 +23,7 @@
 #include <libpq-fe.h>
 
 #include "conf.h"
+#include "reminder_mail.h"
 #include "smtp.h"
 #include "token.h"
 
@@ -34,17 +35,22 @@
  */
 int reminder_plan(PGconn *db, const reglo_conf *conf, gint64 now, char **err);
 
+/* A sender: how reminders are written, and a connection to the MTA kept from batch to
+ * batch, so that one connection carries many reminders. All borrowed. */
+typedef struct reminder_sender {
+    reminder_writer writer;       /* conf, link keys, parsed template files */
+    smtp_session *smtp;
+    const gint *stop;             /* non-zero: stop after the reminder in hand; may be NULL */
+} reminder_sender;
+
 /*
- * Claim up to `batch` due reminders, then for each: skip it (too late), send it, put it
- * back for a retry (temporary SMTP failure) or record its failure (permanent: timeline +
- * notice to the artisan). Submits through smtp (the caller's, kept from batch to batch so
- * one connection carries many reminders). Stops early when *stop becomes non-zero (stop
- * may be NULL), releasing the claims left. Returns how many were handled, 0 when nothing
- * is due or now is outside business hours, -1 on a database error (*err; the rest are
- * left for later).
+ * Claim up to reminders.batch due reminders, then for each: skip it (too late), send it,
+ * put it back for a retry (temporary SMTP failure) or record its failure (permanent:
+ * timeline + notice to the artisan). Stops early when *stop becomes non-zero, releasing
+ * the claims left. Returns how many were handled, 0 when nothing is due or now is
+ * outside business hours, -1 on a database error (*err; the rest are left for later).
  */
-int reminder_send(PGconn *db, const reglo_conf *conf, const keyring *keys, gint64 now,
-                  int batch, smtp_session *smtp, const gint *stop, char **err);
+int reminder_send(PGconn *db, const reminder_sender *s, gint64 now, char **err);
 
 typedef enum {
     REMINDER_SCHEDULED,   /* a step of the schedule, not due yet */

@@ -111,24 +111,19 @@ static json_t *reminder_context(const reminder_invoice *inv, const char *link, c
     return obj;
 }
 
-static char *render_file(const reglo_conf *conf, const char *locale, const char *name,
+static char *render_file(const reminder_writer *w, const char *locale, const char *name,
                          json_t *ctx, gboolean html, char **err)
 {
-    char *src = tmpl_load(conf->templates_dir, locale, name), *terr = NULL;
-    if (!src) {
-        *err = g_strdup_printf("template %s missing in %s", name, conf->templates_dir);
-        return NULL;
-    }
-    char *out = tmpl_render(src, ctx, NULL, NULL, html, &terr);
+    char *terr = NULL;
+    char *out = tmpl_set_render(w->files, locale, name, ctx, html, &terr);
     if (!out)
         *err = g_strdup_printf("template %s: %s", name, terr);
     g_free(terr);
-    g_free(src);
     return out;
 }
 
 /* The artisan's version when it renders, else the file's. */
-static char *render(const reglo_conf *conf, const reminder_invoice *inv, const char *own,
+static char *render(const reminder_writer *w, const reminder_invoice *inv, const char *own,
                     const char *name, json_t *ctx, gboolean html, char **err)
 {
     if (own) {
@@ -139,7 +134,7 @@ static char *render(const reglo_conf *conf, const reminder_invoice *inv, const c
                  inv->artisan_email, name, terr);
         g_free(terr);
     }
-    return render_file(conf, inv->locale, name, ctx, html, err);
+    return render_file(w, inv->locale, name, ctx, html, err);
 }
 
 typedef struct rendered {
@@ -155,16 +150,16 @@ static void rendered_clear(rendered *r)
     g_free(r->block_html);
 }
 
-static gboolean render_all(const reglo_conf *conf, const reminder_invoice *inv,
+static gboolean render_all(const reminder_writer *w, const reminder_invoice *inv,
                            const reminder_templates *own, json_t *ctx, rendered *r, char **err)
 {
     const reminder_templates none = { 0 };
     own = own ? own : &none;
-    r->subject = render(conf, inv, own->subject, "reminder.subject", ctx, FALSE, err);
-    r->text = r->subject ? render(conf, inv, own->text, "reminder.txt", ctx, FALSE, err) : NULL;
-    r->html = r->text ? render(conf, inv, own->html, "reminder.html", ctx, TRUE, err) : NULL;
-    r->block_text = r->html ? render_file(conf, inv->locale, "block.txt", ctx, FALSE, err) : NULL;
-    r->block_html = r->block_text ? render_file(conf, inv->locale, "block.html", ctx, TRUE, err)
+    r->subject = render(w, inv, own->subject, "reminder.subject", ctx, FALSE, err);
+    r->text = r->subject ? render(w, inv, own->text, "reminder.txt", ctx, FALSE, err) : NULL;
+    r->html = r->text ? render(w, inv, own->html, "reminder.html", ctx, TRUE, err) : NULL;
+    r->block_text = r->html ? render_file(w, inv->locale, "block.txt", ctx, FALSE, err) : NULL;
+    r->block_html = r->block_text ? render_file(w, inv->locale, "block.html", ctx, TRUE, err)
                                   : NULL;
     if (r->subject)
         g_strstrip(r->subject);
@@ -231,9 +226,8 @@ static char *compose(const reminder_invoice *inv, const rendered *r, const remin
 }
 
 /* The link, its QR's Content-ID, the Message-ID and the recipients; FALSE with *err. */
-static gboolean reminder_identity(const reminder_invoice *inv, const reglo_conf *conf,
-                                  const keyring *keys, reminder_mail *m, char **link, char **cid,
-                                  char **err)
+static gboolean reminder_identity(const reminder_writer *w, const reminder_invoice *inv,
+                                  reminder_mail *m, char **link, char **cid, char **err)
 {
     m->to = reminder_mail_to(inv);
     if (!m->to[0]) {
@@ -244,12 +238,12 @@ static gboolean reminder_identity(const reminder_invoice *inv, const reglo_conf 
         *err = g_strdup("the artisan's address has no domain");
         return FALSE;
     }
-    char *token = token_derive(keys, inv->key_id, inv->invoice_id);
+    char *token = token_derive(w->keys, inv->key_id, inv->invoice_id);
     if (!token) {
         *err = g_strdup_printf("link key '%s' is gone", inv->key_id);
         return FALSE;
     }
-    *link = g_strdup_printf("%s/p/%s", conf->public_url, token);
+    *link = g_strdup_printf("%s/p/%s", w->conf->public_url, token);
     g_free(token);
     *cid = g_strdup_printf("qr-%s@" QR_CID_DOMAIN, inv->number);
     g_strcanon(*cid, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.@", '-');
@@ -261,18 +255,17 @@ static gboolean reminder_identity(const reminder_invoice *inv, const reglo_conf 
     return TRUE;
 }
 
-gboolean reminder_mail_build(const reminder_invoice *inv, const reminder_templates *own,
-                             const reglo_conf *conf, const keyring *keys, reminder_mail *out,
-                             char **err)
+gboolean reminder_mail_build(const reminder_writer *w, const reminder_invoice *inv,
+                             const reminder_templates *own, reminder_mail *out, char **err)
 {
     memset(out, 0, sizeof *out);
     char *link = NULL, *cid = NULL;
     rendered r = { 0 };
     gboolean ok = FALSE;
-    if (reminder_identity(inv, conf, keys, out, &link, &cid, err)) {
+    if (reminder_identity(w, inv, out, &link, &cid, err)) {
         json_t *ctx = reminder_context(inv, link, cid);
-        if (render_all(conf, inv, own, ctx, &r, err)) {
-            char *marker = token_marker(keys, "reminder", inv->invoice_id, out->message_id);
+        if (render_all(w, inv, own, ctx, &r, err)) {
+            char *marker = token_marker(w->keys, "reminder", inv->invoice_id, out->message_id);
             size_t len = 0;
             char *composed = compose(inv, &r, out, marker, &len);
             if (!composed)

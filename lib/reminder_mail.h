@@ -20,6 +20,7 @@
 #include <glib.h>
 
 #include "conf.h"
+#include "tmpl.h"
 #include "token.h"
 
 typedef struct reminder_invoice {
@@ -66,11 +67,18 @@ char **reminder_mail_to(const reminder_invoice *inv);
  * artisan's address has no domain. */
 char *reminder_message_id(gint64 invoice_id, int step, const char *artisan_email);
 
+/* What writing a reminder takes, borrowed: public_url from conf, the link key, and the
+ * templates directory's files parsed once (tmpl_set_new(conf->templates_dir)). */
+typedef struct reminder_writer {
+    const reglo_conf *conf;
+    const keyring *keys;
+    tmpl_set *files;
+} reminder_writer;
+
 /* FALSE with *err (g_malloc'ed) when the reminder cannot be written: no recipient, link
  * key gone, a file template missing or broken, an unusable address. */
-gboolean reminder_mail_build(const reminder_invoice *inv, const reminder_templates *own,
-                             const reglo_conf *conf, const keyring *keys, reminder_mail *out,
-                             char **err);
+gboolean reminder_mail_build(const reminder_writer *w, const reminder_invoice *inv,
+                             const reminder_templates *own, reminder_mail *out, char **err);
 void reminder_mail_clear(reminder_mail *m);
 
 #endif

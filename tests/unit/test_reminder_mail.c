@@ -28,6 +28,7 @@
 static char *tmpdir;
 static reglo_conf *conf;
 static keyring *keys;
+static reminder_writer writer;
 
 static char *write_file(const char *name, const char *text, int mode)
 {
@@ -50,6 +51,7 @@ static void setup(void)
     ck_assert_msg(conf != NULL, "%s", err ? err : "?");
     keys = keyring_load(kpath, &err);
     ck_assert_msg(keys != NULL, "%s", err ? err : "?");
+    writer = (reminder_writer) { conf, keys, tmpl_set_new(conf->templates_dir) };
     g_unlink(kpath);
     g_unlink(cpath);
     g_free(kpath);
@@ -59,6 +61,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+    tmpl_set_free(writer.files);
     keyring_free(keys);
     conf_free(conf);
     g_rmdir(tmpdir);
@@ -114,7 +117,7 @@ static reminder_mail build_ok(const reminder_invoice *inv, const reminder_templa
 {
     reminder_mail m;
     char *err = NULL;
-    ck_assert_msg(reminder_mail_build(inv, own, conf, keys, &m, &err), "build: %s",
+    ck_assert_msg(reminder_mail_build(&writer, inv, own, &m, &err), "build: %s",
                   err ? err : "?");
     ck_assert_ptr_null(err);
     return m;
@@ -124,7 +127,7 @@ static char *build_fails(const reminder_invoice *inv)
 {
     reminder_mail m;
     char *err = NULL;
-    ck_assert(!reminder_mail_build(inv, NULL, conf, keys, &m, &err));
+    ck_assert(!reminder_mail_build(&writer, inv, NULL, &m, &err));
     ck_assert_ptr_nonnull(err);
     ck_assert_ptr_null(m.data);
     return err;
@@ -302,6 +305,16 @@ START_TEST(test_refusals)
     inv.artisan_email = "no-domain";
     err = build_fails(&inv);
     g_free(err);
+
+    /* The template files are not there: said, not sent empty. */
+    tmpl_set *files = writer.files;
+    writer.files = tmpl_set_new("/nonexistent/templates");
+    inv = invoice();
+    err = build_fails(&inv);
+    ck_assert(strstr(err, "reminder.subject") && strstr(err, "missing"));
+    g_free(err);
+    tmpl_set_free(writer.files);
+    writer.files = files;
 }
 END_TEST
 

@@ -376,6 +376,7 @@ START_TEST(test_conf_section)
                             "    timezone = \"America/Martinique\"\n"
                             "    interval = 5\n"
                             "    workers = 8\n"
+                            "    batch = 5\n"
                             "    max_late_days = 0\n"
                             "}\n");
     char *err = NULL;
@@ -385,6 +386,7 @@ START_TEST(test_conf_section)
     ck_assert_str_eq(conf->reminders_timezone, "America/Martinique");
     ck_assert_int_eq(conf->reminders_interval, 5);
     ck_assert_int_eq(conf->reminders_workers, 8);
+    ck_assert_int_eq(conf->reminders_batch, 5);
     ck_assert_int_eq(conf->reminders_max_late_days, 0);
     /* Saturday 08:30 in Martinique (UTC-4). */
     ck_assert(schedule_in_window(conf->reminders_window, utc("2030-01-12T12:30:00Z")));
@@ -397,6 +399,8 @@ START_TEST(test_conf_section)
     ck_assert(conf->reminders_enabled);
     ck_assert_str_eq(conf->reminders_timezone, "Europe/Paris");
     ck_assert_int_eq(conf->reminders_interval, 30);
+    ck_assert_int_eq(conf->reminders_workers, 2);
+    ck_assert_int_eq(conf->reminders_batch, 25);
     ck_assert_int_eq(conf->reminders_max_late_days, 2);
     ck_assert(schedule_in_window(conf->reminders_window, utc("2030-01-07T08:00:00Z")));
     ck_assert(!schedule_in_window(conf->reminders_window, utc("2030-01-12T10:00:00Z")));
@@ -428,6 +432,7 @@ START_TEST(test_conf_errors)
     conf_bad("    timezone = \"Paris\"", 3, "unknown time zone 'Paris'");
     conf_bad("    interval = 0", 3, "positive");
     conf_bad("    workers = -2", 3, "positive");
+    conf_bad("    batch = 0", 3, "positive");
     conf_bad("    max_late_days = -1", 3, "negative");
     conf_bad("    sometimes = 3", 3, "sometimes");
 }

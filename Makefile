@@ -49,7 +49,7 @@ LDFLAGS += $(SANFLAGS)
 LIB_SRC    := $(wildcard lib/*.c)
 MILTER_SRC := $(wildcard milter/*.c)
 CLI_SRC    := $(wildcard cli/*.c)
-GATEWAY_SRC := $(wildcard gateway/*.c gateway/psp/*.c)
+GATEWAY_SRC := $(wildcard gateway/*.c gateway/psp/*.c gateway/portal/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/sqltext.o
@@ -83,7 +83,7 @@ $(BUILD)/gen/sqltext.o: $(BUILD)/gen/sqltext.c
 $(LIB_OBJ) $(MILTER_OBJ) $(CLI_OBJ) $(GATEWAY_OBJ) $(BUILD)/gateway/main.o: | $(BUILD)/gen/sqltext.h
 
 $(BUILD)/libreglo.a: $(LIB_OBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/reglo-milter: $(MILTER_OBJ) $(BUILD)/libreglo.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -92,7 +92,7 @@ $(BUILD)/reglo: $(CLI_OBJ) $(BUILD)/libreglo.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/libgateway.a: $(GATEWAY_OBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/reglo-gateway: $(BUILD)/gateway/main.o $(BUILD)/libgateway.a $(BUILD)/libreglo.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -132,12 +132,13 @@ bench: deps all
 	bench/run build
 	bench/gateway.sh build
 	bench/reminders.sh build
-	cat bench/out/gateway.md bench/out/reminders.md >> bench/RESULTS.md
+	bench/portal.sh build
+	cat bench/out/gateway.md bench/out/reminders.md bench/out/portal.md >> bench/RESULTS.md
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/sql \
 	           $(DESTDIR)$(DATADIR)/templates/fr $(DESTDIR)$(DATADIR)/templates/en \
-	           $(DESTDIR)$(DATADIR)/templates/static \
+	           $(DESTDIR)$(DATADIR)/templates/static $(DESTDIR)$(DATADIR)/templates/portal \
 	           $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR)
 	install -m 755 $(BUILD)/reglo-milter $(BUILD)/reglo-gateway $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(BUILD)/reglo $(DESTDIR)$(BINDIR)/
@@ -145,6 +146,7 @@ install: all
 	install -m 644 templates/fr/* $(DESTDIR)$(DATADIR)/templates/fr/
 	install -m 644 templates/en/* $(DESTDIR)$(DATADIR)/templates/en/
 	install -m 644 templates/static/* $(DESTDIR)$(DATADIR)/templates/static/
+	install -m 644 templates/portal/* $(DESTDIR)$(DATADIR)/templates/portal/
 	install -m 640 conf/reglo.conf.example $(DESTDIR)$(SYSCONFDIR)/reglo.conf.example
 	install -m 644 systemd/*.service $(DESTDIR)$(UNITDIR)/
 

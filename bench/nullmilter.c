@@ -1,18 +1,21 @@
 /*
  * nullmilter — the benchmark's reference: what any milter costs Postfix, with no work done.
  *
- * It negotiates the same actions and skipped steps as reglo-milter and gives the same
- * answers at the same steps, without a database or a parser: mail from anyone but the
- * artisan is accepted at MAIL FROM (reglo-milter's "not enrolled"), the artisan's mail is
- * received whole (headers, body) and let go unchanged at end of message. So the difference
- * between this and reglo-milter is reglo's own work; the difference between this and no
- * milter at all is the milter protocol.
+ * It negotiates the same actions, skipped steps and no-reply steps as reglo-milter and gives
+ * the same answers at the same steps, without a database or a parser: mail from anyone but
+ * the artisan is read up to the end of its headers and accepted there (reglo-milter reads
+ * them for thread tracking), the artisan's mail is received whole (headers, body) and let go
+ * unchanged at end of message. Connect, MAIL, RCPT, header and body chunk steps get no reply
+ * where the MTA offers that (SMFIP_NR_*), as in reglo-milter. So the difference between
+ * this and reglo-milter is reglo's own work; the difference between this and no milter at
+ * all is the milter protocol.
  *
  *   nullmilter unix:/path/to.sock ARTISAN_ADDRESS
  *
  * Built and started by bench/run; stopped with SIGTERM. Owns nothing but its socket.
  */
 #include <libmilter/mfapi.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -20,15 +23,32 @@
 
 static const char *artisan;
 
+/* The no-reply steps (SMFIP_NR_*) of reglo-milter; those negotiated are in the private
+ * pointer (an integer, never dereferenced). */
+#define NM_NO_REPLY (SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_BODY)
+/* Set in the private pointer while the message under way is not the artisan's. */
+#define NM_OTHER 1UL
+
+static unsigned long nm_flags(SMFICTX *ctx)
+{
+    return (unsigned long) (uintptr_t) smfi_getpriv(ctx);
+}
+
+static sfsistat nm_answer(SMFICTX *ctx, unsigned long step)
+{
+    return (nm_flags(ctx) & step) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
 static sfsistat nm_envfrom(SMFICTX *ctx, char **argv)
 {
-    (void) ctx;
     const char *from = argv[0];
     while (*from == '<' || *from == ' ')
         from++;
     size_t n = strlen(artisan);
     int is_artisan = strncasecmp(from, artisan, n) == 0 && (from[n] == '>' || from[n] == '\0');
-    return is_artisan ? SMFIS_CONTINUE : SMFIS_ACCEPT;
+    unsigned long flags = nm_flags(ctx) & ~NM_OTHER;
+    smfi_setpriv(ctx, (void *) (uintptr_t) (flags | (is_artisan ? 0 : NM_OTHER)));
+    return nm_answer(ctx, SMFIP_NR_MAIL);
 }
 
 static sfsistat nm_continue(SMFICTX *ctx)
@@ -37,43 +57,50 @@ static sfsistat nm_continue(SMFICTX *ctx)
     return SMFIS_CONTINUE;
 }
 
+/* reglo-milter accepts mail that is not the artisan's at the end of its headers. */
+static sfsistat nm_eoh(SMFICTX *ctx)
+{
+    return (nm_flags(ctx) & NM_OTHER) ? SMFIS_ACCEPT : SMFIS_CONTINUE;
+}
+
 static sfsistat nm_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 {
     (void) host;
     (void) addr;
-    return nm_continue(ctx);
+    return nm_answer(ctx, SMFIP_NR_CONN);
 }
 
 static sfsistat nm_envrcpt(SMFICTX *ctx, char **argv)
 {
     (void) argv;
-    return nm_continue(ctx);
+    return nm_answer(ctx, SMFIP_NR_RCPT);
 }
 
 static sfsistat nm_header(SMFICTX *ctx, char *name, char *value)
 {
     (void) name;
     (void) value;
-    return nm_continue(ctx);
+    return nm_answer(ctx, SMFIP_NR_HDR);
 }
 
 static sfsistat nm_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
     (void) chunk;
     (void) len;
-    return nm_continue(ctx);
+    return nm_answer(ctx, SMFIP_NR_BODY);
 }
 
-/* reglo-milter's negotiation: header and body changes, no HELO, DATA or unknown commands. */
+/* reglo-milter's negotiation: header and body changes, no HELO, DATA or unknown commands,
+ * no reply to the steps whose answer can wait. */
 static sfsistat nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
                              unsigned long f3, unsigned long *pf0, unsigned long *pf1,
                              unsigned long *pf2, unsigned long *pf3)
 {
-    (void) ctx;
     (void) f2;
     (void) f3;
     *pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_QUARANTINE);
-    *pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA);
+    *pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_SKIP | NM_NO_REPLY);
+    smfi_setpriv(ctx, (void *) (uintptr_t) (f1 & NM_NO_REPLY));
     *pf2 = 0;
     *pf3 = 0;
     return SMFIS_CONTINUE;
@@ -87,7 +114,7 @@ static struct smfiDesc desc = {
     .xxfi_envfrom = nm_envfrom,
     .xxfi_envrcpt = nm_envrcpt,
     .xxfi_header = nm_header,
-    .xxfi_eoh = nm_continue,
+    .xxfi_eoh = nm_eoh,
     .xxfi_body = nm_body,
     .xxfi_eom = nm_continue,
     .xxfi_negotiate = nm_negotiate,

@@ -27,6 +27,7 @@ int cmd_invoice(cli_env *env, int argc, char **argv);
 int cmd_inspect(cli_env *env, int argc, char **argv);
 int cmd_rewrite(cli_env *env, int argc, char **argv);
 int cmd_reminders(cli_env *env, int argc, char **argv);
+int cmd_fees(cli_env *env, int argc, char **argv);
 
 /* "on"/"off"/"yes"/"no"/"true"/"false"; -1 when neither. */
 int cli_onoff(const char *s);

@@ -1,7 +1,7 @@
 /*
  * reglo — the operator's tool: dispatch to a command group; see cli.h.
  *
- *   reglo [-c FILE] db|artisan|invoice|reminders|inspect|rewrite ...
+ *   reglo [-c FILE] db|artisan|invoice|reminders|fees|inspect|rewrite ...
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +29,7 @@ static void usage(void)
         "  invoice list [--artisan E] [--status S] [--json]\n"
         "  invoice show ID|NUMBER [--json]\n"
         "  reminders due [--json]             the reminders still to go out, and when\n"
+        "  fees --month YYYY-MM [--csv]       what to bill each artisan for the month\n"
         "  inspect FILE...                    read invoices from .eml, PDF or XML files\n"
         "  rewrite [--dry-run] [--rcpt ADDR]... < in.eml > out.eml\n");
     exit(EXIT_USAGE);
@@ -90,7 +91,7 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     static const struct { const char *name; int (*fn)(cli_env *, int, char **); } cmds[] = {
         { "db", cmd_db }, { "artisan", cmd_artisan }, { "invoice", cmd_invoice },
-        { "reminders", cmd_reminders },
+        { "reminders", cmd_reminders }, { "fees", cmd_fees },
         { "inspect", cmd_inspect }, { "rewrite", cmd_rewrite },
     };
     int rc = -1;

@@ -12,6 +12,8 @@
 #include "db.h"
 #include "gateway.h"
 #include "log.h"
+#include "pagecache.h"
+#include "server.h"
 
 /* Every statement the gateway runs is short; a stuck one must not hold a worker. */
 #define GW_STATEMENT_TIMEOUT_MS 5000
@@ -34,9 +36,35 @@ void gw_snapshot_put(gw_snapshot *snap)
     if (!snap || !g_atomic_int_dec_and_test(&snap->refs))
         return;
     tmpl_set_free(snap->templates);
+    pagecache_free(snap->pages);
+    g_free(snap->csp);
+    json_decref(snap->words);
     conf_free(snap->conf);
     keyring_free(snap->keys);
     g_free(snap);
+}
+
+/* templates/<locale>/portal.json for every language, or NULL with *err. */
+static json_t *words_load(const char *templates_dir, char **err)
+{
+    static const char *const locales[] = { "fr", "en" };
+    json_t *words = json_object();
+    for (size_t i = 0; i < G_N_ELEMENTS(locales); i++) {
+        char *path = g_build_filename(templates_dir, locales[i], "portal.json", NULL);
+        json_error_t jerr;
+        json_t *one = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+        if (!json_is_object(one)) {
+            *err = one ? g_strdup_printf("%s: not a JSON object", path)
+                       : g_strdup_printf("%s:%d: %s", path, jerr.line, jerr.text);
+            json_decref(one);
+            json_decref(words);
+            g_free(path);
+            return NULL;
+        }
+        json_object_set_new(words, locales[i], one);
+        g_free(path);
+    }
+    return words;
 }
 
 gboolean gw_snapshot_reload(const char *conf_path, char **err)
@@ -45,7 +73,9 @@ gboolean gw_snapshot_reload(const char *conf_path, char **err)
     if (!conf)
         return FALSE;
     keyring *keys = keyring_load(conf->link_key_file, err);
-    if (!keys) {
+    json_t *words = keys ? words_load(conf->templates_dir, err) : NULL;
+    if (!words) {
+        keyring_free(keys);
         conf_free(conf);
         return FALSE;
     }
@@ -53,6 +83,9 @@ gboolean gw_snapshot_reload(const char *conf_path, char **err)
     snap->conf = conf;
     snap->keys = keys;
     snap->templates = tmpl_set_new(conf->templates_dir);
+    snap->words = words;
+    snap->csp = server_csp(conf);
+    snap->pages = pagecache_new();
     snap->refs = 1;             /* the reference of "current" */
     g_mutex_lock(&snap_lock);
     gw_snapshot *old = snap_current;

@@ -13,6 +13,7 @@
 #define REGLO_GATEWAY_H
 
 #include <glib.h>
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <microhttpd.h>
 
@@ -24,6 +25,9 @@ typedef struct gw_snapshot {
     reglo_conf *conf;
     keyring *keys;
     tmpl_set *templates;      /* the page templates, parsed once per snapshot */
+    json_t *words;            /* the portal's words: {"fr": {...}, "en": {...}} */
+    char *csp;                /* server_csp(conf), built once; NULL: built per response */
+    struct pagecache *pages;  /* rendered payment pages (pagecache.h); NULL: none kept */
     gint refs;
 } gw_snapshot;
 
@@ -69,5 +73,6 @@ char *gw_form_field(const gw_request *req, const char *name);
 void page_handle(const gw_request *req, gw_response *resp);      /* GET /p/{token}[/qr.png|/epc.png] */
 void pay_handle(const gw_request *req, gw_response *resp);       /* POST /p/{token}/pay */
 void webhook_handle(const gw_request *req, gw_response *resp);   /* POST /webhooks/{psp} */
+void portal_handle(const gw_request *req, gw_response *resp);    /* GET, POST /portal/... */
 
 #endif

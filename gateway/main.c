@@ -1,8 +1,9 @@
 /*
  * reglo-gateway — main: arguments, the configuration snapshot, the HTTP daemon, the outbox
- * sender thread, the reminder scheduler (reminders.c), and the signals: SIGTERM/SIGINT stop
- * gracefully (exit 0), SIGHUP reloads the configuration and link keys (the listening
- * address and the thread counts need a restart).
+ * sender thread, the reminder scheduler (reminders.c), the page cache's listener
+ * (pagecache.c), and the signals: SIGTERM/SIGINT stop gracefully (exit 0), SIGHUP reloads
+ * the configuration and link keys (the listening address and the thread counts need a
+ * restart).
  *
  *   reglo-gateway [-c FILE] [-f] [-v]
  *
@@ -25,6 +26,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "outbox.h"
+#include "pagecache.h"
 #include "reminders.h"
 #include "server.h"
 
@@ -135,8 +137,10 @@ int main(int argc, char **argv)
     if (daemon) {
         outbox_sender *sender = outbox_sender_start(outbox_db, outbox_db_done, NULL);
         reminders *scheduler = reminders_start();
+        pagecache_listen_start();
         signal_loop(&set, conf_path);
         server_stop(daemon, GW_STOP_GRACE_MS);
+        pagecache_listen_stop();
         reminders_stop(scheduler);
         outbox_sender_stop(sender);
         log_info("stopped");

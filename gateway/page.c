@@ -4,16 +4,20 @@
  * Everything the client reads is in the templates (templates/<locale>/page.html,
  * error.html and their partials); this file only decides which view and fills the context.
  * The views: open (pay button, EPC QR), pending (a payment is being confirmed), paid
- * (receipt), cancelled. Unknown and malformed tokens get the same 404 page.
+ * (receipt), cancelled. Unknown and malformed tokens get the same 404 page. The page of an
+ * invoice already viewed is kept in the snapshot's page cache (pagecache.h) until the
+ * invoice changes.
  */
 #include "page.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
 #include "log.h"
 #include "money.h"
+#include "pagecache.h"
 #include "qr.h"
 #include "record.h"
 #include "sqltext.h"
@@ -77,11 +81,16 @@ static const char *known_locale(const char *s)
     return NULL;
 }
 
-const char *page_locale(const gw_request *req, const char *fallback)
+/* The locale the request asks for (?lang=, else Accept-Language), or NULL. */
+static const char *page_request_locale(const gw_request *req)
 {
     const char *lang = known_locale(gw_request_arg(req, "lang"));
-    if (!lang)
-        lang = page_accept_language(gw_request_header(req, "Accept-Language"));
+    return lang ? lang : page_accept_language(gw_request_header(req, "Accept-Language"));
+}
+
+const char *page_locale(const gw_request *req, const char *fallback)
+{
+    const char *lang = page_request_locale(req);
     if (!lang)
         lang = known_locale(fallback);
     return lang ? lang : "fr";
@@ -162,16 +171,15 @@ static char *page_local_day(const char *iso)
     return day;
 }
 
+/* localtime_r, not GDateTime: g_date_time_new_now_local looks the zone up on every call. */
 static gboolean page_overdue(const char *due_ymd)
 {
-    if (!*due_ymd)
+    time_t now = time(NULL);
+    struct tm tm;
+    char today[16];
+    if (!*due_ymd || !localtime_r(&now, &tm) || !strftime(today, sizeof today, "%Y-%m-%d", &tm))
         return FALSE;
-    GDateTime *now = g_date_time_new_now_local();
-    char *today = g_date_time_format(now, "%Y-%m-%d");
-    gboolean late = strcmp(due_ymd, today) < 0;
-    g_free(today);
-    g_date_time_unref(now);
-    return late;
+    return strcmp(due_ymd, today) < 0;
 }
 
 /* ---- the invoice's views -------------------------------------------------------------------- */
@@ -238,6 +246,12 @@ static void page_ctx_epc(json_t *ctx, const record *rec)
     g_free(payload);
 }
 
+/* Back from the PSP's checkout (?back=1): the page says a payment may be confirming. */
+static gboolean page_back(const gw_request *req)
+{
+    return g_strcmp0(gw_request_arg(req, "back"), "1") == 0;
+}
+
 static json_t *page_ctx(const gw_request *req, const record *rec, const char *token,
                         const char *locale)
 {
@@ -264,8 +278,7 @@ static json_t *page_ctx(const gw_request *req, const record *rec, const char *to
                     money_format(rec->paid_minor > 0 ? rec->paid_minor : rec->amount_due_minor,
                                  rec->currency, locale));
     }
-    json_object_set_new(ctx, "back", json_boolean(g_strcmp0(gw_request_arg(req, "back"), "1")
-                                                  == 0));
+    json_object_set_new(ctx, "back", json_boolean(page_back(req)));
     if (open)
         page_ctx_epc(ctx, rec);
     return ctx;
@@ -296,8 +309,9 @@ static void page_png(gw_response *resp, guint8 *png, size_t len)
     gw_response_set_body(resp, 200, "image/png", (char *) png, len);
 }
 
-static void page_view(const gw_request *req, gw_response *resp, PGconn *db, const record *rec,
-                      const char *token)
+/* Returns the locale the page was rendered in. */
+static const char *page_view(const gw_request *req, gw_response *resp, PGconn *db,
+                             const record *rec, const char *token)
 {
     const char *locale = page_locale(req, rec->artisan_locale);
     if (!rec->viewed && strcmp(req->method, "GET") == 0)
@@ -307,17 +321,15 @@ static void page_view(const gw_request *req, gw_response *resp, PGconn *db, cons
     json_decref(ctx);
     gw_response_add_header(resp, "Content-Language", locale);
     gw_response_add_header(resp, "Vary", "Accept-Language");
+    return locale;
 }
 
 typedef enum { PAGE_HTML, PAGE_QR_LINK, PAGE_QR_EPC } page_kind;
 
-static void page_serve(const gw_request *req, gw_response *resp, page_kind kind, PGconn *db,
+/* The two QR images. */
+static void page_serve(const gw_request *req, gw_response *resp, page_kind kind,
                        const record *rec, const char *token)
 {
-    if (kind == PAGE_HTML) {
-        page_view(req, resp, db, rec, token);
-        return;
-    }
     guint8 *png = NULL;
     size_t len = 0;
     if (kind == PAGE_QR_LINK) {
@@ -358,6 +370,56 @@ gboolean page_find(const gw_request *req, gw_response *resp, const char *token, 
     return found == RECORD_FOUND;
 }
 
+/* ---- the page cache (pagecache.h) ----------------------------------------------------------- */
+
+/* What in the request changes the page besides its invoice: the locale asked for (none:
+ * the artisan's) and ?back=1. */
+static guint page_variant(const gw_request *req)
+{
+    const char *lang = page_request_locale(req);
+    guint locale = !lang ? 0 : strcmp(lang, "fr") == 0 ? 1 : 2;
+    return locale * 2 + (page_back(req) ? 1 : 0);
+}
+
+static gboolean page_cached(const gw_request *req, gw_response *resp, const char *hash,
+                            guint variant)
+{
+    const char *locale = NULL;
+    GBytes *body = pagecache_get(req->snap->pages, hash, variant, &locale);
+    if (!body)
+        return FALSE;
+    gsize len = 0;
+    const void *data = g_bytes_get_data(body, &len);
+    gw_response_set_body(resp, 200, NULL, g_memdup2(data, len), len);
+    g_bytes_unref(body);
+    gw_response_add_header(resp, "Content-Language", locale);
+    gw_response_add_header(resp, "Vary", "Accept-Language");
+    return TRUE;
+}
+
+/* The HTML page, from the cache or the database. Kept only once the invoice was viewed: a
+ * first view writes, and must reach the database (as must a HEAD before it). */
+static void page_html(const gw_request *req, gw_response *resp, const char *token)
+{
+    char *hash = req->snap->pages && token_well_formed(token) ? token_hash(token) : NULL;
+    guint variant = hash ? page_variant(req) : 0;
+    if (hash && page_cached(req, resp, hash, variant)) {
+        g_free(hash);
+        return;
+    }
+    guint stamp = pagecache_stamp();
+    PGconn *db = NULL;
+    record *rec = NULL;
+    if (page_find(req, resp, token, &db, &rec)) {
+        const char *locale = page_view(req, resp, db, rec, token);
+        if (hash && rec->viewed && resp->status == 200 && resp->body)
+            pagecache_put(req->snap->pages, stamp, hash, variant, locale, resp->body,
+                          resp->body_len);
+    }
+    record_free(rec);
+    g_free(hash);
+}
+
 void page_handle(const gw_request *req, gw_response *resp)
 {
     static const struct { const char *suffix; page_kind kind; } shapes[] = {
@@ -371,8 +433,10 @@ void page_handle(const gw_request *req, gw_response *resp)
     }
     PGconn *db = NULL;
     record *rec = NULL;
-    if (page_find(req, resp, token, &db, &rec))
-        page_serve(req, resp, kind, db, rec, token);
+    if (kind == PAGE_HTML)
+        page_html(req, resp, token);
+    else if (page_find(req, resp, token, &db, &rec))
+        page_serve(req, resp, kind, rec, token);
     record_free(rec);
     g_free(token);
 }

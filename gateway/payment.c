@@ -3,6 +3,7 @@
  */
 #include "payment.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -12,6 +13,7 @@
 #include "log.h"
 #include "money.h"
 #include "notify.h"
+#include "record.h"
 #include "sqltext.h"
 
 char *payment_reusable_checkout(PGconn *db, gint64 invoice_id, const char *psp, char **err)
@@ -25,15 +27,11 @@ char *payment_reusable_checkout(PGconn *db, gint64 invoice_id, const char *psp, 
     return url;
 }
 
+/* record_event, taking detail: the callers build it in the call. */
 static gboolean add_event(PGconn *db, gint64 invoice_id, const char *kind, json_t *detail,
                           char **err)
 {
-    char id[24];
-    g_snprintf(id, sizeof id, "%" G_GINT64_FORMAT, invoice_id);
-    char *text = json_dumps(detail, JSON_COMPACT);
-    const char *params[] = { id, kind, text };
-    gboolean ok = db_run(db, SQL_INVOICE_EVENT_ADD, 3, params, err);
-    free(text);
+    gboolean ok = record_event(db, invoice_id, kind, detail, err);
     json_decref(detail);
     return ok;
 }
@@ -50,15 +48,20 @@ gboolean payment_record_checkout(PGconn *db, const record *inv, const char *psp,
                      json_pack("{s:s, s:s}", "psp", psp, "ref", checkout->ref), err);
 }
 
-/* The locked payment row and its invoice (column order of SQL_PAYMENT_LOCK). */
+/* The locked payment row and its invoice, with what the "paid" notice says (column order
+ * of SQL_PAYMENT_LOCK; the strings point into res). */
 typedef struct locked {
-    char payment_id[24];
+    PGresult *res;
+    const char *payment_id;
     gint64 invoice_id;
-    char *payment_state;
-    char *invoice_status;
+    const char *payment_state;
+    const char *invoice_status;
     gint64 amount_due;
     char currency[4];
     gint64 artisan_id;
+    const char *number, *client_email, *message_id;
+    const char *artisan_email, *artisan_name, *artisan_locale;
+    const char *now;            /* the transaction's time, as the notice shows paid_at */
 } locked;
 
 static gboolean lock_payment(PGconn *db, const char *psp, const char *ref, locked *out,
@@ -69,16 +72,20 @@ static gboolean lock_payment(PGconn *db, const char *psp, const char *ref, locke
     if (!res)
         return FALSE;
     *found = PQntuples(res) == 1;
-    if (*found) {
-        g_strlcpy(out->payment_id, db_str(res, 0, 0), sizeof out->payment_id);
-        out->invoice_id = db_int(res, 0, 1);
-        out->payment_state = g_strdup(db_str(res, 0, 2));
-        out->invoice_status = g_strdup(db_str(res, 0, 3));
-        out->amount_due = db_int(res, 0, 4);
-        g_strlcpy(out->currency, db_str(res, 0, 5), sizeof out->currency);
-        out->artisan_id = db_int(res, 0, 6);
+    if (!*found) {
+        PQclear(res);
+        return TRUE;
     }
-    PQclear(res);
+    *out = (locked) {
+        .res = res, .payment_id = db_str(res, 0, 0), .invoice_id = db_int(res, 0, 1),
+        .payment_state = db_str(res, 0, 2), .invoice_status = db_str(res, 0, 3),
+        .amount_due = db_int(res, 0, 4), .artisan_id = db_int(res, 0, 6),
+        .number = db_str(res, 0, 7), .client_email = db_str(res, 0, 8),
+        .message_id = db_str(res, 0, 9), .artisan_email = db_str(res, 0, 10),
+        .artisan_name = db_str(res, 0, 11), .artisan_locale = db_str(res, 0, 12),
+        .now = db_str(res, 0, 13),
+    };
+    g_strlcpy(out->currency, db_str(res, 0, 5), sizeof out->currency);
     return TRUE;
 }
 
@@ -93,57 +100,69 @@ static gboolean set_payment_state(PGconn *db, const locked *l, const char *state
 }
 
 /* The artisan learns of the payment by email, in the invoice's thread. */
-static gboolean tell_paid(PGconn *db, const reglo_conf *conf, const locked *l,
-                          const psp_payment *p, const char *paid_at, char **err)
+static gboolean tell_paid(PGconn *db, const reglo_conf *conf, tmpl_set *templates,
+                          const locked *l, const psp_payment *p, char **err)
 {
-    record *inv = NULL;
-    if (record_by_id(db, l->invoice_id, &inv, err) != RECORD_FOUND)
-        return *err == NULL;    /* vanished: nothing to say, not an error */
-    artisan to = { .email = inv->artisan_email, .name = inv->artisan_name,
-                   .locale = inv->artisan_locale };
-    char *amount = money_format(p->amount_minor, p->currency, inv->artisan_locale);
-    char *link = g_strdup_printf("%s/factures/%" G_GINT64_FORMAT, conf->public_url, inv->id);
-    const char *payer = p->payer_name && *p->payer_name ? p->payer_name : inv->client_email;
-    json_t *ctx = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "artisan_name", inv->artisan_name,
-                            "number", inv->number, "amount", amount, "paid_at", paid_at,
+    artisan to = { .email = (char *) l->artisan_email, .name = (char *) l->artisan_name,
+                   .locale = (char *) l->artisan_locale };
+    char *amount = money_format(p->amount_minor, p->currency, l->artisan_locale);
+    char *link = g_strdup_printf("%s/factures/%" G_GINT64_FORMAT, conf->public_url,
+                                 l->invoice_id);
+    const char *payer = p->payer_name && *p->payer_name ? p->payer_name : l->client_email;
+    json_t *ctx = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "artisan_name", l->artisan_name,
+                            "number", l->number, "amount", amount, "paid_at", l->now,
                             "payer", payer, "invoice_link", link);
-    gboolean ok = notify_artisan(db, conf, &to, "paid", ctx,
-                                 *inv->message_id ? inv->message_id : NULL, inv->id, err);
+    gboolean ok = notify_artisan_with(templates, db, conf, &to, "paid", ctx,
+                                      *l->message_id ? l->message_id : NULL, l->invoice_id,
+                                      err);
     json_decref(ctx);
     g_free(link);
     g_free(amount);
-    record_free(inv);
     return ok;
 }
 
-static settle_outcome settle_paid(PGconn *db, const reglo_conf *conf, const char *psp,
-                                  const locked *l, const psp_payment *p, char **err)
+/* A JSON object as text for a statement's parameter (g_free). */
+static char *detail_text(json_t *detail)
 {
-    char invoice[24], paid[24], artisan_id[24];
+    char *text = json_dumps(detail, JSON_COMPACT);
+    char *copy = g_strdup(text ? text : "{}");
+    free(text);
+    json_decref(detail);
+    return copy;
+}
+
+/* The payment paid, the invoice Payée with its fee, reminders, timeline entry and the
+ * event's outcome in one statement (SQL_PAYMENT_SETTLE_PAID: a round trip each cost more
+ * than the work); then the notice, when the invoice moved. *outcome_done: the event's
+ * outcome is recorded. */
+static settle_outcome settle_paid(PGconn *db, const reglo_conf *conf, tmpl_set *templates,
+                                  const char *psp, const char *event_id, const locked *l,
+                                  const psp_payment *p, gboolean *outcome_done, char **err)
+{
+    char invoice[24], paid[24];
     g_snprintf(invoice, sizeof invoice, "%" G_GINT64_FORMAT, l->invoice_id);
     g_snprintf(paid, sizeof paid, "%" G_GINT64_FORMAT, p->amount_minor);
-    g_snprintf(artisan_id, sizeof artisan_id, "%" G_GINT64_FORMAT, l->artisan_id);
-    if (!set_payment_state(db, l, "paid", p, err))
-        return SETTLE_ERROR;
-    PGresult *res = db_exec(db, SQL_INVOICE_MARK_PAID, 2, (const char *[]) { invoice, paid }, err);
+    char *paid_detail = detail_text(json_pack("{s:s, s:s, s:I, s:s}", "psp", psp, "ref", p->ref,
+                                              "amount_minor", (json_int_t) p->amount_minor,
+                                              "currency", p->currency));
+    /* already paid (a second payment) or cancelled: recorded, not billed */
+    char *extra_detail = detail_text(json_pack("{s:s, s:s, s:I}", "psp", psp, "ref", p->ref,
+                                               "amount_minor", (json_int_t) p->amount_minor));
+    const char *params[] = { l->payment_id, paid, p->currency, p->payer_name ? p->payer_name : "",
+                             invoice, paid_detail, extra_detail, psp, event_id,
+                             settle_outcome_name(SETTLE_PAID),
+                             settle_outcome_name(SETTLE_NO_CHANGE) };
+    PGresult *res = db_exec(db, SQL_PAYMENT_SETTLE_PAID, G_N_ELEMENTS(params), params, err);
+    g_free(paid_detail);
+    g_free(extra_detail);
     if (!res)
         return SETTLE_ERROR;
-    char *paid_at = PQntuples(res) == 1 ? g_strdup(db_str(res, 0, 0)) : NULL;
+    gboolean moved = db_bool(res, 0, 0);
     PQclear(res);
-    if (!paid_at)     /* already paid (a second payment) or cancelled: recorded, not billed */
-        return add_event(db, l->invoice_id, "payment_extra",
-                         json_pack("{s:s, s:s, s:I}", "psp", psp, "ref", p->ref,
-                                   "amount_minor", (json_int_t) p->amount_minor), err)
-               ? SETTLE_NO_CHANGE : SETTLE_ERROR;
-    gboolean ok =
-        db_run(db, SQL_FEE_ADD, 3, (const char *[]) { artisan_id, invoice, l->payment_id }, err) &&
-        db_run(db, SQL_REMINDER_CANCEL_PENDING, 1, (const char *[]) { invoice }, err) &&
-        add_event(db, l->invoice_id, "paid",
-                  json_pack("{s:s, s:s, s:I, s:s}", "psp", psp, "ref", p->ref, "amount_minor",
-                            (json_int_t) p->amount_minor, "currency", p->currency), err) &&
-        tell_paid(db, conf, l, p, paid_at, err);
-    g_free(paid_at);
-    return ok ? SETTLE_PAID : SETTLE_ERROR;
+    *outcome_done = TRUE;
+    if (!moved)
+        return SETTLE_NO_CHANGE;
+    return tell_paid(db, conf, templates, l, p, err) ? SETTLE_PAID : SETTLE_ERROR;
 }
 
 /* Over- or under-payment, another currency, another invoice: shown, never "Payée". */
@@ -205,8 +224,9 @@ static const char *mismatch_reason(const locked *l, const psp_payment *p)
     return NULL;
 }
 
-static settle_outcome settle_locked(PGconn *db, const reglo_conf *conf, const char *psp,
-                                    const locked *l, const psp_payment *p, char **err)
+static settle_outcome settle_locked(PGconn *db, const reglo_conf *conf, tmpl_set *templates,
+                                    const char *psp, const char *event_id, const locked *l,
+                                    const psp_payment *p, gboolean *outcome_done, char **err)
 {
     const char *why;
     switch (p->state) {
@@ -215,7 +235,7 @@ static settle_outcome settle_locked(PGconn *db, const reglo_conf *conf, const ch
             return SETTLE_NO_CHANGE;
         why = mismatch_reason(l, p);
         return why ? settle_mismatch(db, psp, l, p, why, err)
-                   : settle_paid(db, conf, psp, l, p, err);
+                   : settle_paid(db, conf, templates, psp, event_id, l, p, outcome_done, err);
     case PSP_STATE_PENDING:
         return settle_pending(db, l, p, err);
     case PSP_STATE_FAILED:
@@ -240,11 +260,12 @@ static gboolean claim_event(PGconn *db, const char *psp, const char *event_id, c
     return TRUE;
 }
 
-static settle_outcome settle_in_transaction(PGconn *db, const reglo_conf *conf, const char *psp,
+static settle_outcome settle_in_transaction(PGconn *db, const reglo_conf *conf,
+                                            tmpl_set *templates, const char *psp,
                                             const char *event_id, const psp_payment *p,
                                             char **err)
 {
-    gboolean fresh = FALSE, found = FALSE;
+    gboolean fresh = FALSE, found = FALSE, outcome_done = FALSE;
     locked l = { 0 };
     settle_outcome out = SETTLE_ERROR;
     if (!claim_event(db, psp, event_id, p->ref, &fresh, err))
@@ -252,22 +273,24 @@ static settle_outcome settle_in_transaction(PGconn *db, const reglo_conf *conf, 
     if (!fresh)
         return SETTLE_REPLAY;
     if (lock_payment(db, psp, p->ref, &l, &found, err))
-        out = found ? settle_locked(db, conf, psp, &l, p, err) : SETTLE_UNKNOWN;
-    if (out != SETTLE_ERROR &&
+        out = found ? settle_locked(db, conf, templates, psp, event_id, &l, p, &outcome_done,
+                                    err)
+                    : SETTLE_UNKNOWN;
+    if (out != SETTLE_ERROR && !outcome_done &&
         !db_run(db, SQL_PSP_EVENT_OUTCOME, 3,
                 (const char *[]) { psp, event_id, settle_outcome_name(out) }, err))
         out = SETTLE_ERROR;
-    g_free(l.payment_state);
-    g_free(l.invoice_status);
+    PQclear(l.res);
     return out;
 }
 
-settle_outcome payment_settle(PGconn *db, const reglo_conf *conf, const char *psp,
-                              const char *event_id, const psp_payment *p, char **err)
+settle_outcome payment_settle(PGconn *db, const reglo_conf *conf, tmpl_set *templates,
+                              const char *psp, const char *event_id, const psp_payment *p,
+                              char **err)
 {
     if (!db_begin(db, err))
         return SETTLE_ERROR;
-    settle_outcome out = settle_in_transaction(db, conf, psp, event_id, p, err);
+    settle_outcome out = settle_in_transaction(db, conf, templates, psp, event_id, p, err);
     if (out == SETTLE_ERROR || out == SETTLE_REPLAY)
         db_rollback(db);
     else if (!db_commit(db, err))

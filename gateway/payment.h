@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "psp/psp.h"
 #include "record.h"
+#include "tmpl.h"
 
 /* A checkout still usable for this invoice at this PSP (created in the last 20 minutes and
  * still open), so a second click reuses it: its URL (g_malloc'ed), or NULL. */
@@ -37,9 +38,11 @@ typedef enum {
  * Apply what the PSP says about one of our payments (fetched from the PSP, never taken
  * from the callback body). event_id is the callback's idempotency key, stored in the same
  * transaction: a replay, or a retry after a failure, can neither double nor lose a payment.
+ * The artisan's notice is rendered with templates (the snapshot's set).
  */
-settle_outcome payment_settle(PGconn *db, const reglo_conf *conf, const char *psp,
-                              const char *event_id, const psp_payment *p, char **err);
+settle_outcome payment_settle(PGconn *db, const reglo_conf *conf, tmpl_set *templates,
+                              const char *psp, const char *event_id, const psp_payment *p,
+                              char **err);
 const char *settle_outcome_name(settle_outcome o);
 
 #endif

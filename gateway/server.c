@@ -193,13 +193,15 @@ typedef struct route {
     const char *name;         /* for the logs: paths carry tokens, never logged */
     route_fn handle;
     gboolean post;            /* POST only; else GET and HEAD */
+    gboolean any;             /* GET, HEAD and POST: the handler tells them apart */
 } route;
 
-static const route ROUTE_PAGE = { "page", page_handle, FALSE };
-static const route ROUTE_PAY = { "pay", pay_handle, TRUE };
-static const route ROUTE_WEBHOOK = { "webhook", webhook_handle, TRUE };
-static const route ROUTE_STATIC = { "static", static_handle, FALSE };
-static const route ROUTE_HEALTH = { "healthz", health_handle, FALSE };
+static const route ROUTE_PAGE = { "page", page_handle, FALSE, FALSE };
+static const route ROUTE_PAY = { "pay", pay_handle, TRUE, FALSE };
+static const route ROUTE_WEBHOOK = { "webhook", webhook_handle, TRUE, FALSE };
+static const route ROUTE_STATIC = { "static", static_handle, FALSE, FALSE };
+static const route ROUTE_HEALTH = { "healthz", health_handle, FALSE, FALSE };
+static const route ROUTE_PORTAL = { "portal", portal_handle, FALSE, TRUE };
 
 /* One non-empty path segment at s, ending at the string's end or at the suffix given. */
 static gboolean segment_then(const char *s, const char *suffix)
@@ -226,12 +228,14 @@ static const route *route_find(const char *path)
         return &ROUTE_STATIC;
     if (strcmp(path, "/healthz") == 0)
         return &ROUTE_HEALTH;
+    if (strcmp(path, "/portal") == 0 || g_str_has_prefix(path, "/portal/"))
+        return &ROUTE_PORTAL;
     return NULL;
 }
 
 static gboolean method_allowed(const route *r, const char *method)
 {
-    if (r->post)
+    if (r->post || (r->any && strcmp(method, "POST") == 0))
         return strcmp(method, "POST") == 0;
     return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 }
@@ -286,11 +290,14 @@ char *server_csp(const reglo_conf *conf)
 
 static void add_security_headers(const gw_request *req, gw_response *resp)
 {
-    char *csp = server_csp(req->snap->conf);
-    gw_response_add_header(resp, "Content-Security-Policy", csp);
-    g_free(csp);
+    if (!response_has_header(resp, "Content-Security-Policy")) {
+        char *csp = req->snap->csp ? NULL : server_csp(req->snap->conf);
+        gw_response_add_header(resp, "Content-Security-Policy", csp ? csp : req->snap->csp);
+        g_free(csp);
+    }
     gw_response_add_header(resp, "X-Content-Type-Options", "nosniff");
-    gw_response_add_header(resp, "Referrer-Policy", "no-referrer");
+    if (!response_has_header(resp, "Referrer-Policy"))
+        gw_response_add_header(resp, "Referrer-Policy", "no-referrer");
     gw_response_add_header(resp, "X-Frame-Options", "DENY");
     if (!response_has_header(resp, "Cache-Control"))
         gw_response_add_header(resp, "Cache-Control", "no-store");
@@ -305,7 +312,8 @@ void server_dispatch(const gw_request *req, gw_response *resp)
         page_error(req, resp, 404, "notfound", NULL);
     else if (!method_allowed(r, req->method)) {
         page_error(req, resp, 405, "method", NULL);
-        gw_response_add_header(resp, "Allow", r->post ? "POST" : "GET, HEAD");
+        gw_response_add_header(resp, "Allow", r->any ? "GET, HEAD, POST"
+                                              : r->post ? "POST" : "GET, HEAD");
     } else
         r->handle(req, resp);
     if (resp->status == 0)
@@ -397,7 +405,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     if (!st) {
         st = g_new0(req_state, 1);
         st->body = g_byte_array_new();
-        st->cap = g_str_has_prefix(url, "/webhooks/") ? SERVER_WEBHOOK_MAX : SERVER_FORM_MAX;
+        st->cap = g_str_has_prefix(url, "/webhooks/") ? SERVER_WEBHOOK_MAX
+                  : g_str_has_prefix(url, "/portal/") ? SERVER_PORTAL_MAX : SERVER_FORM_MAX;
         *ptr = st;
         g_atomic_int_inc(&in_flight);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,

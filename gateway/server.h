@@ -15,6 +15,8 @@
 
 #define SERVER_FORM_MAX     (64 * 1024)     /* request body cap, but for callbacks */
 #define SERVER_WEBHOOK_MAX  (1024 * 1024)   /* request body cap of POST /webhooks/ */
+/* The portal's forms: a 64 KiB email template, URL-encoded (up to three bytes a byte). */
+#define SERVER_PORTAL_MAX   (256 * 1024)
 
 typedef struct server_options {
     unsigned threads;            /* worker threads, each with its database connection */

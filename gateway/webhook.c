@@ -47,7 +47,8 @@ static void settle(const gw_request *req, gw_response *resp, const psp_driver *d
         return;
     }
     char *key = event_key(driver, cb, p);
-    settle_outcome out = payment_settle(db, req->snap->conf, driver->name, key, p, &err);
+    settle_outcome out = payment_settle(db, req->snap->conf, req->snap->templates, driver->name, key,
+                                        p, &err);
     if (out == SETTLE_ERROR) {
         log_error("webhook %s %s: %s", driver->name, cb->ref, err);
         gw_db_check();

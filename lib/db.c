@@ -32,9 +32,12 @@ static void db_notice(void *arg, const char *message)
 
 PGconn *db_connect(const char *conninfo, int connect_timeout, int statement_timeout_ms, char **err)
 {
-    char timeout[16], options[64];
+    char timeout[16], options[96];
     g_snprintf(timeout, sizeof timeout, "%d", connect_timeout);
-    g_snprintf(options, sizeof options, "-c statement_timeout=%d", statement_timeout_ms);
+    /* No JIT: our statements are short, and compiling one costs more than running it
+     * (PostgreSQL starts JIT on cost estimates that a few correlated subqueries inflate). */
+    g_snprintf(options, sizeof options, "-c statement_timeout=%d -c jit=off",
+               statement_timeout_ms);
     const char *keys[] = { "dbname", "connect_timeout", "options", "application_name", NULL };
     const char *vals[] = { conninfo, timeout, options, "reglo", NULL };
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
@@ -106,11 +109,29 @@ void db_release(db_pool *pool, PGconn *conn, gboolean broken)
  * running our small queries. The SQL texts are the compiled-in constants, so their address
  * is the key. A connection is used by one thread at a time; the table of connections is
  * shared, hence the lock.
+ *
+ * After its first executions PostgreSQL keeps a prepared statement's generic plan until
+ * the tables' statistics change (ANALYZE). A plan made while a table was nearly empty (a
+ * new installation, or statistics taken then) scans the whole table, and goes on doing so
+ * as it grows, until autovacuum analyzes it again: so a statement is prepared anew after
+ * DB_REPLAN_FIRST executions, then each time their number has grown DB_REPLAN_FACTOR times
+ * (up to every DB_REPLAN_MAX): a few plannings in all, plans that follow the tables.
  */
-static GMutex prepared_lock;
-static GHashTable *prepared;      /* PGconn* -> GHashTable (const char *sql -> name) */
+#define DB_REPLAN_FIRST  16
+#define DB_REPLAN_FACTOR 4
+#define DB_REPLAN_MAX    65536
 
-static const char *prepared_lookup(PGconn *conn, const char *sql, GHashTable **names)
+typedef struct prepared_stmt {
+    char name[24];
+    guint64 uses;
+    guint64 replan_at;
+} prepared_stmt;
+
+static GMutex prepared_lock;
+static GHashTable *prepared;      /* PGconn* -> GHashTable (const char *sql -> prepared_stmt) */
+static guint prepared_serial;     /* atomic: statement names */
+
+static prepared_stmt *prepared_lookup(PGconn *conn, const char *sql, GHashTable **names)
 {
     g_mutex_lock(&prepared_lock);
     if (!prepared)
@@ -121,9 +142,9 @@ static const char *prepared_lookup(PGconn *conn, const char *sql, GHashTable **n
         *names = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
         g_hash_table_insert(prepared, conn, *names);
     }
-    const char *name = g_hash_table_lookup(*names, sql);
+    prepared_stmt *ps = g_hash_table_lookup(*names, sql);
     g_mutex_unlock(&prepared_lock);
-    return name;
+    return ps;
 }
 
 static PGresult *db_check(PGconn *conn, PGresult *res, char **err)
@@ -137,23 +158,48 @@ static PGresult *db_check(PGconn *conn, PGresult *res, char **err)
     return NULL;
 }
 
-static const char *db_prepare(PGconn *conn, const char *sql, int n, char **err)
+/* PREPARE under a new name into name (sizeof prepared_stmt.name). */
+static gboolean db_prepare_as(PGconn *conn, const char *sql, int n, char *name, char **err)
+{
+    g_snprintf(name, sizeof ((prepared_stmt *) NULL)->name, "reglo%u",
+               (guint) g_atomic_int_add(&prepared_serial, 1));
+    PGresult *res = db_check(conn, PQprepare(conn, name, sql, n, NULL), err);
+    PQclear(res);
+    return res != NULL;
+}
+
+static prepared_stmt *db_prepare(PGconn *conn, const char *sql, int n, char **err)
 {
     GHashTable *names;
-    const char *name = prepared_lookup(conn, sql, &names);
-    if (name)
-        return name;
-    char *fresh = g_strdup_printf("reglo%u", g_hash_table_size(names));
-    PGresult *res = db_check(conn, PQprepare(conn, fresh, sql, n, NULL), err);
-    if (!res) {
-        g_free(fresh);
+    prepared_stmt *ps = prepared_lookup(conn, sql, &names);
+    if (ps)
+        return ps;
+    ps = g_new0(prepared_stmt, 1);
+    ps->replan_at = DB_REPLAN_FIRST;
+    if (!db_prepare_as(conn, sql, n, ps->name, err)) {
+        g_free(ps);
         return NULL;
     }
-    PQclear(res);
     g_mutex_lock(&prepared_lock);
-    g_hash_table_insert(names, (gpointer) sql, fresh);
+    g_hash_table_insert(names, (gpointer) sql, ps);
     g_mutex_unlock(&prepared_lock);
-    return fresh;
+    return ps;
+}
+
+/* A new plan for the statement (see the top): the old one stays if this fails. */
+static void db_replan(PGconn *conn, prepared_stmt *ps, const char *sql, int n)
+{
+    ps->replan_at = ps->replan_at < DB_REPLAN_MAX ? ps->replan_at * DB_REPLAN_FACTOR
+                                                  : ps->replan_at + DB_REPLAN_MAX;
+    char fresh[sizeof ps->name], *err = NULL;
+    if (!db_prepare_as(conn, sql, n, fresh, &err)) {
+        g_free(err);
+        return;
+    }
+    char *drop = g_strdup_printf("DEALLOCATE %s", ps->name);
+    PQclear(PQexec(conn, drop));       /* a failure leaves an unused statement: harmless */
+    g_free(drop);
+    memcpy(ps->name, fresh, sizeof ps->name);
 }
 
 void db_close(PGconn *conn)
@@ -169,10 +215,12 @@ void db_close(PGconn *conn)
 
 PGresult *db_exec(PGconn *conn, const char *sql, int n, const char *const *params, char **err)
 {
-    const char *name = db_prepare(conn, sql, n, err);
-    if (!name)
+    prepared_stmt *ps = db_prepare(conn, sql, n, err);
+    if (!ps)
         return NULL;
-    return db_check(conn, PQexecPrepared(conn, name, n, params, NULL, NULL, 0), err);
+    if (++ps->uses == ps->replan_at)
+        db_replan(conn, ps, sql, n);
+    return db_check(conn, PQexecPrepared(conn, ps->name, n, params, NULL, NULL, 0), err);
 }
 
 gboolean db_run(PGconn *conn, const char *sql, int n, const char *const *params, char **err)

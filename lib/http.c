@@ -4,6 +4,10 @@
  * The body is collected in a GString and cut off at HTTP_RESPONSE_MAX (the transfer is
  * aborted, not silently truncated). Error strings are built from libcurl's messages, which
  * name the host but never the URL's user info nor our headers.
+ *
+ * Each thread keeps one easy handle (reset between requests: no option carries over), so
+ * its connections stay open for the next request to the same PSP (keep-alive, TLS session)
+ * and its DNS cache is reused; the handle is cleaned up when the thread ends.
  */
 #include "http.h"
 
@@ -137,6 +141,28 @@ static void http_set_options(CURL *curl, const http_req *req, struct curl_slist 
     http_set_method(curl, req);
 }
 
+static void http_handle_free(gpointer curl)
+{
+    curl_easy_cleanup(curl);
+}
+
+static GPrivate http_handle = G_PRIVATE_INIT(http_handle_free);
+
+/* The calling thread's handle, with every option at its default. */
+static CURL *http_handle_get(void)
+{
+    CURL *curl = g_private_get(&http_handle);
+    if (curl) {
+        curl_easy_reset(curl);
+        return curl;
+    }
+    curl = curl_easy_init();
+    if (!curl)
+        g_error("http: curl_easy_init failed");
+    g_private_set(&http_handle, curl);
+    return curl;
+}
+
 static char *http_error_text(CURLcode rc, const char *errbuf, const http_req *req)
 {
     /* libcurl's detail names host and port; keep it unless it somehow quotes the secret. */
@@ -154,9 +180,7 @@ int http_request(const http_req *req, http_resp *resp, char **err)
     struct curl_slist *headers = http_headers(req, err);
     if (!headers)
         return HTTP_ERR_NETWORK;
-    CURL *curl = curl_easy_init();
-    if (!curl)
-        g_error("http: curl_easy_init failed");
+    CURL *curl = http_handle_get();
     char errbuf[CURL_ERROR_SIZE] = "";
     http_sink sink = { g_string_new(NULL), FALSE };
     http_set_options(curl, req, headers, &sink, errbuf);
@@ -173,7 +197,10 @@ int http_request(const http_req *req, http_resp *resp, char **err)
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
         resp->body_len = sink.body->len;
     }
-    curl_easy_cleanup(curl);
+    /* The handle keeps pointers to these until its next reset. */
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, NULL);
     curl_slist_free_all(headers);
     if (result == HTTP_OK)
         resp->body = g_string_free(sink.body, FALSE);

@@ -9,15 +9,17 @@
 #include "outbox.h"
 #include "tmpl.h"
 
-static char *render(const reglo_conf *conf, const char *locale, const char *kind,
-                    const char *suffix, json_t *ctx, char **err)
+/* With a set, the parsed templates it keeps; else the file, read and parsed now. */
+static char *render(const reglo_conf *conf, tmpl_set *templates, const char *locale,
+                    const char *kind, const char *suffix, json_t *ctx, char **err)
 {
     char *name = g_strdup_printf("%s.%s", kind, suffix);
-    char *src = tmpl_load(conf->templates_dir, locale, name);
+    char *src = templates ? NULL : tmpl_load(conf->templates_dir, locale, name);
     char *out = NULL, *terr = NULL;
-    if (!src)
+    if (!templates && !src)
         *err = g_strdup_printf("template %s missing in %s", name, conf->templates_dir);
-    else if (!(out = tmpl_render(src, ctx, NULL, NULL, FALSE, &terr))) {
+    else if (!(out = templates ? tmpl_set_render(templates, locale, name, ctx, FALSE, &terr)
+                               : tmpl_render(src, ctx, NULL, NULL, FALSE, &terr))) {
         *err = g_strdup_printf("template %s: %s", name, terr);
         g_free(terr);
     }
@@ -29,8 +31,15 @@ static char *render(const reglo_conf *conf, const char *locale, const char *kind
 gboolean notify_artisan(PGconn *db, const reglo_conf *conf, const artisan *to, const char *kind,
                         json_t *ctx, const char *in_reply_to, gint64 invoice_id, char **err)
 {
-    char *subject = render(conf, to->locale, kind, "subject", ctx, err);
-    char *text = subject ? render(conf, to->locale, kind, "txt", ctx, err) : NULL;
+    return notify_artisan_with(NULL, db, conf, to, kind, ctx, in_reply_to, invoice_id, err);
+}
+
+gboolean notify_artisan_with(tmpl_set *templates, PGconn *db, const reglo_conf *conf,
+                             const artisan *to, const char *kind, json_t *ctx,
+                             const char *in_reply_to, gint64 invoice_id, char **err)
+{
+    char *subject = render(conf, templates, to->locale, kind, "subject", ctx, err);
+    char *text = subject ? render(conf, templates, to->locale, kind, "txt", ctx, err) : NULL;
     gboolean ok = FALSE;
     if (text) {
         g_strstrip(subject);

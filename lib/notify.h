@@ -11,6 +11,7 @@
 
 #include "artisan.h"
 #include "conf.h"
+#include "tmpl.h"
 
 /*
  * Queue one notification. ctx is the template context (borrowed). in_reply_to threads it
@@ -18,5 +19,11 @@
  */
 gboolean notify_artisan(PGconn *db, const reglo_conf *conf, const artisan *to, const char *kind,
                         json_t *ctx, const char *in_reply_to, gint64 invoice_id, char **err);
+
+/* The same with the templates of a set (tmpl_set_new(conf->templates_dir)), parsed once
+ * instead of read per notice; NULL: as notify_artisan. */
+gboolean notify_artisan_with(tmpl_set *templates, PGconn *db, const reglo_conf *conf,
+                             const artisan *to, const char *kind, json_t *ctx,
+                             const char *in_reply_to, gint64 invoice_id, char **err);
 
 #endif

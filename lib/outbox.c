@@ -88,6 +88,31 @@ struct outbox_sender {
     GThread *thread;
 };
 
+/* The senders of this process sleep here between passes; outbox_wake ends the sleep. */
+static GMutex idle_lock;
+static GCond idle_cond;
+static guint idle_generation;
+
+void outbox_wake(void)
+{
+    g_mutex_lock(&idle_lock);
+    idle_generation++;
+    g_cond_broadcast(&idle_cond);
+    g_mutex_unlock(&idle_lock);
+}
+
+/* Until OUTBOX_IDLE_MS have passed, outbox_wake is called, or the sender stops. */
+static void outbox_idle(outbox_sender *s)
+{
+    gint64 until = g_get_monotonic_time() + OUTBOX_IDLE_MS * G_TIME_SPAN_MILLISECOND;
+    g_mutex_lock(&idle_lock);
+    guint seen = idle_generation;
+    while (!g_atomic_int_get(&s->stop) && idle_generation == seen &&
+           g_cond_wait_until(&idle_cond, &idle_lock, until))
+        ;
+    g_mutex_unlock(&idle_lock);
+}
+
 /* Everything due now; FALSE on a database error (*err). */
 static gboolean outbox_drain(outbox_sender *s, char **err)
 {
@@ -115,8 +140,7 @@ static gpointer outbox_sender_main(gpointer arg)
             log_info("outbox: database reachable again");
         failing = !ok;
         g_free(err);
-        for (int i = 0; i < OUTBOX_IDLE_MS / 100 && !g_atomic_int_get(&s->stop); i++)
-            g_usleep(100000);
+        outbox_idle(s);
     }
     return NULL;
 }
@@ -134,6 +158,7 @@ outbox_sender *outbox_sender_start(outbox_db_get get, outbox_db_put put, void *a
 void outbox_sender_stop(outbox_sender *sender)
 {
     g_atomic_int_set(&sender->stop, 1);
+    outbox_wake();
     g_thread_join(sender->thread);
     g_free(sender);
 }

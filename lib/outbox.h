@@ -30,6 +30,10 @@ typedef void (*outbox_db_put)(void *arg, PGconn *db, gboolean broken);
 typedef struct outbox_sender outbox_sender;
 
 outbox_sender *outbox_sender_start(outbox_db_get get, outbox_db_put put, void *arg);
+/* Mail was just queued that someone waits for (a sign-in link): the senders of this
+ * process look at the outbox now rather than at their next pass. */
+void outbox_wake(void);
+
 /* Stops and joins the thread, frees the sender. */
 void outbox_sender_stop(outbox_sender *sender);
 

@@ -3,6 +3,7 @@
  */
 #include "record.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
@@ -90,4 +91,16 @@ void record_free(record *r)
     g_free(r->artisan_locale);
     g_free(r->artisan_psp);
     g_free(r);
+}
+
+gboolean record_event(PGconn *db, gint64 invoice_id, const char *kind, json_t *detail,
+                      char **err)
+{
+    char id[24];
+    g_snprintf(id, sizeof id, "%" G_GINT64_FORMAT, invoice_id);
+    char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    const char *params[] = { id, kind, text ? text : "{}" };
+    gboolean ok = db_run(db, SQL_INVOICE_EVENT_ADD, 3, params, err);
+    free(text);
+    return ok;
 }

@@ -1,12 +1,14 @@
 /*
  * record — an invoice as recorded, with its artisan's public details: what the payment
- * page, the PSP drivers and the callbacks need, looked up by link token hash or by id.
+ * page, the PSP drivers and the callbacks need, looked up by link token hash or by id; and
+ * the events of its timeline.
  * A record owns its strings (record_free).
  */
 #ifndef REGLO_RECORD_H
 #define REGLO_RECORD_H
 
 #include <glib.h>
+#include <jansson.h>
 #include <libpq-fe.h>
 
 typedef struct record {
@@ -38,5 +40,10 @@ typedef enum { RECORD_FOUND, RECORD_UNKNOWN, RECORD_DB_ERROR } record_lookup_res
 record_lookup_result record_by_token(PGconn *db, const char *token, record **out, char **err);
 record_lookup_result record_by_id(PGconn *db, gint64 id, record **out, char **err);
 void record_free(record *r);
+
+/* Put one event on an invoice's timeline: kind ("paid", "reminders_paused"...) and a JSON
+ * object of details (borrowed; NULL for none). FALSE with *err on a database error. */
+gboolean record_event(PGconn *db, gint64 invoice_id, const char *kind, json_t *detail,
+                      char **err);
 
 #endif

@@ -119,7 +119,8 @@ int reminder_plan(PGconn *db, const reglo_conf *conf, gint64 now, char **err)
 /* Column order of SQL_REMINDER_CLAIM. */
 enum { C_ID, C_INVOICE, C_STEP, C_DUE_AT, C_ATTEMPTS, C_NUMBER, C_AMOUNT, C_CURRENCY, C_ISSUE,
        C_DUE_DATE, C_SENT_DATE, C_CLIENT, C_RCPTS, C_SUBJECT, C_MSGID, C_KEY_ID, C_ARTISAN_ID,
-       C_ARTISAN, C_NAME, C_LOCALE, C_EARLIER, C_OWN_SUBJECT, C_OWN_TEXT, C_OWN_HTML, C_CLAIM };
+       C_ARTISAN, C_NAME, C_LOCALE, C_EARLIER, C_OWN_SUBJECT, C_OWN_TEXT, C_OWN_HTML,
+       C_OWN_BLOCK_TEXT, C_OWN_BLOCK_HTML, C_CLAIM };
 
 typedef struct claimed {
     const char *id;            /* the reminder row, as text for parameters */
@@ -167,6 +168,8 @@ static void claimed_from_row(const reglo_conf *conf, const PGresult *res, int ro
         .subject = str_or_null(res, row, C_OWN_SUBJECT),
         .text = str_or_null(res, row, C_OWN_TEXT),
         .html = str_or_null(res, row, C_OWN_HTML),
+        .block_text = str_or_null(res, row, C_OWN_BLOCK_TEXT),
+        .block_html = str_or_null(res, row, C_OWN_BLOCK_HTML),
     };
     c->to = reminder_mail_to(&c->inv);
 }
@@ -297,6 +300,23 @@ static gboolean submit(PGconn *db, const reminder_sender *s, const claimed *c,
     return ok;
 }
 
+/* Whether a claimed reminder still goes (see the SQL); *go FALSE when it was stopped since
+ * the claim. FALSE on a database error. */
+static gboolean still_goes(PGconn *db, const claimed *c, gboolean *go, char **err)
+{
+    PGresult *res = db_exec(db, SQL_REMINDER_RECHECK, 2, (const char *[]) { c->id, c->claim },
+                            err);
+    if (!res)
+        return FALSE;
+    *go = PQntuples(res) == 1 && db_bool(res, 0, 0);
+    if (!*go)
+        log_outcome(c, "not sent", PQntuples(res) == 1
+                    ? "paid, cancelled, undelivered or paused since it was claimed"
+                    : "claim lost");
+    PQclear(res);
+    return TRUE;
+}
+
 /* One claimed reminder: skipped, sent, deferred or failed. FALSE on a database error. */
 static gboolean handle(PGconn *db, const reminder_sender *s, const claimed *c, gint64 now,
                        char **err)
@@ -313,6 +333,11 @@ static gboolean handle(PGconn *db, const reminder_sender *s, const claimed *c, g
         g_free(why);
         return ok;
     }
+    gboolean go = FALSE;
+    if (!still_goes(db, c, &go, err))
+        return FALSE;
+    if (!go)
+        return TRUE;
     reminder_mail m;
     char *why = NULL;
     gboolean ok = reminder_mail_build(&s->writer, &c->inv, &c->own, &m, &why)

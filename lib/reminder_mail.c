@@ -21,20 +21,33 @@
 #include "qr.h"
 #include "rewrite.h"
 #include "tmpl.h"
+#include "usertmpl.h"
 
 #define QR_CID_DOMAIN "reglo.invalid"
 #define QR_MODULE_PX 5
 
-char *reminder_message_id(gint64 invoice_id, int step, const char *artisan_email)
+/* "<kind>-<invoice id>-<n>@<artisan's domain>" (a negative n as m3). */
+static char *kind_message_id(const char *kind, gint64 invoice_id, int n,
+                             const char *artisan_email)
 {
     const char *at = artisan_email ? strrchr(artisan_email, '@') : NULL;
     if (!at || !at[1])
         return NULL;
     char *domain = g_ascii_strdown(at + 1, -1);
-    char *id = g_strdup_printf("reminder-%" G_GINT64_FORMAT "-%s%d@%s", invoice_id,
-                               step < 0 ? "m" : "", ABS(step), domain);
+    char *id = g_strdup_printf("%s-%" G_GINT64_FORMAT "-%s%d@%s", kind, invoice_id,
+                               n < 0 ? "m" : "", ABS(n), domain);
     g_free(domain);
     return id;
+}
+
+char *reminder_message_id(gint64 invoice_id, int step, const char *artisan_email)
+{
+    return kind_message_id("reminder", invoice_id, step, artisan_email);
+}
+
+static const char *mail_kind(const reminder_invoice *inv)
+{
+    return inv->kind ? inv->kind : "reminder";
 }
 
 /* An address mail_compose would refuse (one needing quotes) is left out, not fatal. */
@@ -87,7 +100,7 @@ static void set_date(json_t *obj, const char *key, const char *iso, const char *
     g_free(text);
 }
 
-static json_t *reminder_context(const reminder_invoice *inv, const char *link, const char *cid)
+json_t *reminder_mail_context(const reminder_invoice *inv, const char *link, const char *cid)
 {
     json_t *obj = json_object();
     char *amount = money_format(inv->amount_due_minor, inv->currency, inv->locale);
@@ -122,17 +135,21 @@ static char *render_file(const reminder_writer *w, const char *locale, const cha
     return out;
 }
 
-/* The artisan's version when it renders, else the file's. */
+/* The artisan's version when it passes the checks (it comes from the database: checked
+ * where it is used, whoever wrote it) and renders, else the file's. */
 static char *render(const reminder_writer *w, const reminder_invoice *inv, const char *own,
                     const char *name, json_t *ctx, gboolean html, char **err)
 {
     if (own) {
-        char *terr = NULL, *out = tmpl_render(own, ctx, NULL, NULL, html, &terr);
+        const usertmpl_kind *kind = usertmpl_kind_find(name);
+        char *why = usertmpl_validate(kind, own, "en"), *out = NULL;
+        if (!why)
+            out = usertmpl_render(kind, own, ctx, &why);
         if (out)
             return out;
-        log_warn("reminder: %s's own %s does not render (%s); using the default",
-                 inv->artisan_email, name, terr);
-        g_free(terr);
+        log_warn("reminder: %s's own %s is not usable (%s); using the default",
+                 inv->artisan_email, name, why);
+        g_free(why);
     }
     return render_file(w, inv->locale, name, ctx, html, err);
 }
@@ -155,11 +172,18 @@ static gboolean render_all(const reminder_writer *w, const reminder_invoice *inv
 {
     const reminder_templates none = { 0 };
     own = own ? own : &none;
-    r->subject = render(w, inv, own->subject, "reminder.subject", ctx, FALSE, err);
-    r->text = r->subject ? render(w, inv, own->text, "reminder.txt", ctx, FALSE, err) : NULL;
-    r->html = r->text ? render(w, inv, own->html, "reminder.html", ctx, TRUE, err) : NULL;
-    r->block_text = r->html ? render_file(w, inv->locale, "block.txt", ctx, FALSE, err) : NULL;
-    r->block_html = r->block_text ? render_file(w, inv->locale, "block.html", ctx, TRUE, err)
+    char *names[3];
+    for (int i = 0; i < 3; i++)
+        names[i] = g_strdup_printf("%s.%s", mail_kind(inv),
+                                   (const char *[]) { "subject", "txt", "html" }[i]);
+    r->subject = render(w, inv, own->subject, names[0], ctx, FALSE, err);
+    r->text = r->subject ? render(w, inv, own->text, names[1], ctx, FALSE, err) : NULL;
+    r->html = r->text ? render(w, inv, own->html, names[2], ctx, TRUE, err) : NULL;
+    for (int i = 0; i < 3; i++)
+        g_free(names[i]);
+    r->block_text = r->html ? render(w, inv, own->block_text, "block.txt", ctx, FALSE, err)
+                            : NULL;
+    r->block_html = r->block_text ? render(w, inv, own->block_html, "block.html", ctx, TRUE, err)
                                   : NULL;
     if (r->subject)
         g_strstrip(r->subject);
@@ -234,7 +258,8 @@ static gboolean reminder_identity(const reminder_writer *w, const reminder_invoi
         *err = g_strdup("the invoice has no recipient");
         return FALSE;
     }
-    if (!(m->message_id = reminder_message_id(inv->invoice_id, inv->step, inv->artisan_email))) {
+    if (!(m->message_id = kind_message_id(mail_kind(inv), inv->invoice_id, inv->step,
+                                          inv->artisan_email))) {
         *err = g_strdup("the artisan's address has no domain");
         return FALSE;
     }
@@ -263,7 +288,7 @@ gboolean reminder_mail_build(const reminder_writer *w, const reminder_invoice *i
     rendered r = { 0 };
     gboolean ok = FALSE;
     if (reminder_identity(w, inv, out, &link, &cid, err)) {
-        json_t *ctx = reminder_context(inv, link, cid);
+        json_t *ctx = reminder_mail_context(inv, link, cid);
         if (render_all(w, inv, own, ctx, &r, err)) {
             char *marker = token_marker(w->keys, "reminder", inv->invoice_id, out->message_id);
             size_t len = 0;

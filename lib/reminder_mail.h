@@ -5,7 +5,9 @@
  * default, a deterministic Message-ID per (invoice, step), the signed "reminder" marker
  * header for reglo-milter, and a body from the artisan's templates (or the files
  * templates/<locale>/reminder.{subject,txt,html}) with the payment block of the invoice
- * email (block.txt/block.html: the link, and the QR code inline beside the html).
+ * email (the artisan's own or block.txt/block.html: the link, and the QR code inline beside
+ * the html). The same message, with templates/<locale>/link.*, sends the payment link
+ * again when the artisan asks for it from the portal (kind "link").
  *
  * Templates are mustache (tmpl.h); their variables: number, amount, currency, issue_date,
  * due_date, sent_date, days_overdue (only when overdue), step, link, qr_cid, artisan_name,
@@ -24,8 +26,11 @@
 #include "token.h"
 
 typedef struct reminder_invoice {
+    const char *kind;              /* NULL or "reminder"; "link": the payment link sent again
+                                    * at the artisan's request (templates link.*) */
     gint64 invoice_id;
-    int step;                      /* offset in days: 7, 15, 30, -3... */
+    int step;                      /* offset in days: 7, 15, 30, -3...; for "link", the how
+                                    * many-th time the link is sent again (Message-ID) */
     const char *number;
     gint64 amount_due_minor;
     const char *currency;
@@ -44,11 +49,14 @@ typedef struct reminder_invoice {
     const char *locale;            /* "fr", "en" */
 } reminder_invoice;
 
-/* The artisan's own templates; NULL (or one that does not render) means the file's. */
+/* The artisan's own templates; NULL (or one that usertmpl_validate refuses or that does not
+ * render) means the file's. block_text/block_html are the payment block (block.txt/html). */
 typedef struct reminder_templates {
     const char *subject;
     const char *text;
     const char *html;
+    const char *block_text;
+    const char *block_html;
 } reminder_templates;
 
 typedef struct reminder_mail {
@@ -66,6 +74,9 @@ char **reminder_mail_to(const reminder_invoice *inv);
 /* "reminder-<invoice id>-<step>@<artisan's domain>" (a negative step as m3); NULL when the
  * artisan's address has no domain. */
 char *reminder_message_id(gint64 invoice_id, int step, const char *artisan_email);
+
+/* The templates' context for inv (json_decref): what the header comment lists. */
+json_t *reminder_mail_context(const reminder_invoice *inv, const char *link, const char *cid);
 
 /* What writing a reminder takes, borrowed: public_url from conf, the link key, and the
  * templates directory's files parsed once (tmpl_set_new(conf->templates_dir)). */

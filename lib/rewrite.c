@@ -14,9 +14,11 @@
 #include "money.h"
 #include "notify.h"
 #include "qr.h"
+#include "record.h"
 #include "sqltext.h"
 #include "tags.h"
 #include "tmpl.h"
+#include "usertmpl.h"
 
 #define QR_CID_DOMAIN "reglo.invalid"
 
@@ -193,18 +195,55 @@ static gboolean record_links(const rewrite_ctx *ctx, const recorded *rec, const 
                                    invoice_source_name(inv->source), "message_id", message_id,
                                    "queue_id", ctx->queue_id, "amount_due_minor",
                                    (json_int_t) inv->amount_due_minor);
-        char *text = json_dumps(detail, JSON_COMPACT);
-        const char *ev[] = { id, "sent", text };
-        ok = db_run(ctx->db, SQL_INVOICE_EVENT_ADD, 3, ev, err);
-        free(text);
+        ok = record_event(ctx->db, rec->id, "sent", detail, err);
         json_decref(detail);
     }
     return ok;
 }
 
-static char *render_block(const rewrite_ctx *ctx, const char *name, json_t *obj,
-                          gboolean html, char **err)
+/* The artisan's own payment block (usertmpl.h), read before the record's transaction so
+ * that a failed read cannot abort it: a database error costs the own block, not the mail. */
+typedef struct own_block {
+    char *text, *html;
+} own_block;
+
+static void own_block_load(const rewrite_ctx *ctx, own_block *own)
 {
+    char *err = NULL;
+    if (ctx->db && !usertmpl_get_block(ctx->db, ctx->sender->id, ctx->sender->locale,
+                                       &own->text, &own->html, &err)) {
+        log_warn("%s: %s: cannot read the artisan's own payment block (%s); using the default",
+                 ctx->queue_id, ctx->sender->email, err);
+        g_free(err);
+    }
+}
+
+static void own_block_clear(own_block *own)
+{
+    g_free(own->text);
+    g_free(own->html);
+}
+
+/* The artisan's version when it passes the checks and renders, else NULL (logged). */
+static char *render_own(const rewrite_ctx *ctx, const char *name, const char *src, json_t *obj)
+{
+    const usertmpl_kind *kind = usertmpl_kind_find(name);
+    char *why = usertmpl_validate(kind, src, "en"), *out = NULL;
+    if (!why)
+        out = usertmpl_render(kind, src, obj, &why);
+    if (!out)
+        log_warn("%s: %s's own %s is not usable (%s); using the default", ctx->queue_id,
+                 ctx->sender->email, name, why);
+    g_free(why);
+    return out;
+}
+
+static char *render_block(const rewrite_ctx *ctx, const char *name, const char *own,
+                          json_t *obj, gboolean html, char **err)
+{
+    char *out = own ? render_own(ctx, name, own, obj) : NULL;
+    if (out)
+        return out;
     char *src = tmpl_load(ctx->conf->templates_dir, ctx->sender->locale, name);
     if (!src) {
         *err = g_strdup_printf("template %s/%s/%s missing", ctx->conf->templates_dir,
@@ -212,7 +251,7 @@ static char *render_block(const rewrite_ctx *ctx, const char *name, json_t *obj,
         return NULL;
     }
     char *terr = NULL;
-    char *out = tmpl_render(src, obj, NULL, NULL, html, &terr);
+    out = tmpl_render(src, obj, NULL, NULL, html, &terr);
     g_free(src);
     if (!out) {
         *err = g_strdup_printf("template %s: %s", name, terr);
@@ -223,15 +262,15 @@ static char *render_block(const rewrite_ctx *ctx, const char *name, json_t *obj,
 
 /* Render and insert the block; returns the number of body parts changed, -1 on error. */
 static int inject_block(const rewrite_ctx *ctx, GMimeMessage *msg, const invoice_data *inv,
-                        const char *link, gboolean qr_only, char **err)
+                        const char *link, gboolean qr_only, const own_block *own, char **err)
 {
     json_t *obj = invoice_context(ctx, inv, link);
     char *cid = g_strdup_printf("qr-%s@" QR_CID_DOMAIN, inv->number);
     g_strcanon(cid, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.@", '-');
     json_object_set_new(obj, "qr_cid", json_string(cid));
     json_object_set_new(obj, "qr_only", json_boolean(qr_only));
-    char *text = render_block(ctx, "block.txt", obj, FALSE, err);
-    char *html = text ? render_block(ctx, "block.html", obj, TRUE, err) : NULL;
+    char *text = render_block(ctx, "block.txt", own->text, obj, FALSE, err);
+    char *html = text ? render_block(ctx, "block.html", own->html, obj, TRUE, err) : NULL;
     size_t png_len = 0;
     guint8 *png = html ? qr_png(link, qr_only ? 12 : 5, &png_len) : NULL;
     int changed = -1;
@@ -280,6 +319,8 @@ static void link_invoice(const rewrite_ctx *ctx, GMimeMessage *msg, const subjec
     char *err = NULL, *fresh_id = NULL;
     const char *message_id = message_id_of(msg, &fresh_id);
     recorded rec = { 0 };
+    own_block own = { 0 };
+    own_block_load(ctx, &own);
     if (!db_begin(ctx->db, &err)) {
         fail(res, err);
         goto out;
@@ -303,7 +344,7 @@ static void link_invoice(const rewrite_ctx *ctx, GMimeMessage *msg, const subjec
         goto out;
     }
     res->link = g_strdup_printf("%s/p/%s", ctx->conf->public_url, token);
-    int changed = inject_block(ctx, msg, &res->inv, res->link, tags->qr, &err);
+    int changed = inject_block(ctx, msg, &res->inv, res->link, tags->qr, &own, &err);
     gboolean ok = changed > 0 && record_links(ctx, &rec, token, message_id, &res->inv, &err);
     g_free(token);
     if (changed < 0 || (changed > 0 && !ok)) {
@@ -328,6 +369,7 @@ static void link_invoice(const rewrite_ctx *ctx, GMimeMessage *msg, const subjec
     res->body_changed = TRUE;
     decide(res, REWRITE_CHANGED, "link");
 out:
+    own_block_clear(&own);
     g_free(fresh_id);
     g_free(rec.key_id);
     g_free(rec.status);

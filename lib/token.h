@@ -26,6 +26,9 @@ const char *keyring_current_id(const keyring *kr);
  * NULL if unknown key or invoice_id < 0. */
 char *token_derive(const keyring *kr, const char *key_id, gint64 invoice_id);
 
+/* 256 random bits, base64url (43 characters): portal sessions, sign-in links, CSRF.
+ * Aborts if the system's random source fails: nothing may go on without one. */
+char *token_random(void);
 /* Lower-case hex sha256 of the token, 64 characters. */
 char *token_hash(const char *token);
 

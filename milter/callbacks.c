@@ -10,12 +10,22 @@
  * Null-sender mail that looks like a bounce (MSG_BOUNCE) is read up to BOUNCE_MAX bytes.
  * Only artisan mail is ever changed; thread tracking never delays or alters other mail,
  * whatever happens to the database.
+ *
+ * Protocol cost: every step that answers is a round trip in which the MTA and the milter both
+ * wait. Where the MTA offers it, connect, MAIL, RCPT, header and body chunk steps are
+ * negotiated without reply (SMFIP_NR_*): their callbacks answer SMFIS_NOREPLY, and a verdict
+ * they reach (an error, the size cap) is kept and given at the next step that answers: end
+ * of headers (which always answers: other mail is accepted there) or end of message.
+ * libmilter turns any other answer of a no-reply step into "no reply" but still changes
+ * its own state on ACCEPT/REJECT, which would then ignore the MTA's next commands: no such
+ * answer may leave a no-reply step.
  */
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
 #include "apply.h"
+#include "gate.h"
 #include "log.h"
 #include "mime.h"
 #include "milter.h"
@@ -27,6 +37,17 @@
 #define MAX_RCPTS 1000
 /* A bounce's report and the head of the returned message come first: enough to read. */
 #define BOUNCE_MAX (256 * 1024)
+
+/*
+ * Large messages (past memory_threshold, spooled to a file) are parsed and rewritten two at
+ * a time: the decoded attachments and poppler's document are what costs memory, and many
+ * such messages can end at once. A waiting message tells the MTA it is alive every
+ * BIG_PROGRESS_S seconds; after BIG_WAIT_MAX_S it goes on as on_error says (unchanged, by
+ * default). Smaller messages never wait.
+ */
+#define BIG_AT_ONCE 2
+#define BIG_WAIT_MAX_S 120
+#define BIG_PROGRESS_S 10
 
 typedef enum {
     MSG_ARTISAN,                   /* an enrolled artisan's message: read, maybe rewritten */
@@ -53,9 +74,9 @@ typedef struct msg_state {
 typedef struct conn_state {
     struct sockaddr_storage client;
     gboolean local;                /* no client address: the MTA's local submission */
-    gboolean can_skip;             /* the MTA understands SMFIS_SKIP */
-    gboolean no_reply;             /* RCPT and headers get no reply (SMFIP_NR_RCPT, NR_HDR) */
-    sfsistat deferred;             /* with no_reply: a verdict reached there, given at EOH */
+    gboolean can_skip;             /* SMFIS_SKIP works for body chunks (not in no_reply) */
+    unsigned long no_reply;        /* the SMFIP_NR_* steps negotiated (see the top) */
+    sfsistat deferred;             /* a verdict of a no-reply step, for the next answer */
     msg_state *msg;
 } conn_state;
 
@@ -88,6 +109,30 @@ static void msg_end(SMFICTX *ctx)
         msg_state_free(c->msg);
         c->msg = NULL;
     }
+}
+
+/*
+ * The answer of a step: as is when the step has a reply; else SMFIS_NOREPLY, the first
+ * verdict other than CONTINUE being kept for the next step that answers (take_deferred).
+ */
+static sfsistat step_reply(conn_state *c, unsigned long step, sfsistat st)
+{
+    if (!c || !(c->no_reply & step))
+        return st;
+    if (st != SMFIS_CONTINUE && c->deferred == SMFIS_CONTINUE)
+        c->deferred = st;
+    return SMFIS_NOREPLY;
+}
+
+/* A verdict a no-reply step reached ends the message at this step, which answers. */
+static gboolean take_deferred(SMFICTX *ctx, conn_state *c, sfsistat *st)
+{
+    if (!c || c->deferred == SMFIS_CONTINUE)
+        return FALSE;
+    *st = c->deferred;
+    c->deferred = SMFIS_CONTINUE;
+    msg_end(ctx);
+    return TRUE;
 }
 
 static const char *queue_id_of(SMFICTX *ctx)
@@ -126,14 +171,16 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
                                                             : sizeof(struct sockaddr_in6));
     else
         c->local = TRUE;
-    return SMFIS_CONTINUE;
+    return step_reply(c, SMFIP_NR_CONN, SMFIS_CONTINUE);
 }
 
-/* Not artisan mail: watched for thread tracking (see the top of this file). */
-static msg_state *msg_watch_new(SMFICTX *ctx, const char *mail_from, const char *why)
+/* Not artisan mail: watched for thread tracking (see the top of this file). address: the
+ * MAIL FROM address (policy_address), taken over. */
+static msg_state *msg_watch_new(SMFICTX *ctx, const char *mail_from, char *address,
+                                const char *why)
 {
     msg_state *m = g_new0(msg_state, 1);
-    m->envelope_from = policy_address(mail_from);
+    m->envelope_from = address;
     m->mode = m->envelope_from ? MSG_WATCH : MSG_BOUNCE;
     m->mail_from = g_strdup(mail_from);
     m->why = why;
@@ -144,28 +191,24 @@ static msg_state *msg_watch_new(SMFICTX *ctx, const char *mail_from, const char 
     return m;
 }
 
-static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
+static sfsistat envfrom(SMFICTX *ctx, conn_state *c, const char *mail_from)
 {
-    conn_state *c = conn_of(ctx);
-    if (!c)
-        return SMFIS_ACCEPT;
-    msg_end(ctx);
-    c->deferred = SMFIS_CONTINUE;
     artisan *sender = NULL;
+    char *address = NULL, *err = NULL;
     const char *why = NULL;
-    char *err = NULL;
     policy_verdict v = policy_decide(milter.conf, milter.pool,
                                      c->local ? NULL : (struct sockaddr *) &c->client,
-                                     smfi_getsymval(ctx, "{auth_authen}"), argv[0], &sender,
-                                     &why, &err);
+                                     smfi_getsymval(ctx, "{auth_authen}"), mail_from, &sender,
+                                     &address, &why, &err);
+    if (v == POLICY_SKIP) {
+        c->msg = msg_watch_new(ctx, mail_from, address, why);
+        return SMFIS_CONTINUE;
+    }
+    g_free(address);
     if (v == POLICY_ERROR) {
         sfsistat st = on_error(ctx, queue_id_of(ctx), "sender lookup", err);
         g_free(err);
         return st;
-    }
-    if (v == POLICY_SKIP) {
-        c->msg = msg_watch_new(ctx, argv[0], why);
-        return SMFIS_CONTINUE;
     }
     msg_state *m = g_new0(msg_state, 1);
     m->mode = MSG_ARTISAN;
@@ -178,32 +221,29 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
     return SMFIS_CONTINUE;
 }
 
-/*
- * RCPT and header steps need no answer from us when the MTA agrees (one round trip less per
- * recipient and per header, for every message): a verdict reached there waits for EOH.
- */
-static sfsistat step_reply(conn_state *c, sfsistat st)
+static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 {
-    if (!c || !c->no_reply)
-        return st;
-    if (st != SMFIS_CONTINUE && c->deferred == SMFIS_CONTINUE)
-        c->deferred = st;
-    return SMFIS_NOREPLY;
+    conn_state *c = conn_of(ctx);
+    if (!c)
+        return SMFIS_ACCEPT;        /* no negotiation, hence no no-reply step */
+    msg_end(ctx);
+    c->deferred = SMFIS_CONTINUE;
+    return step_reply(c, SMFIP_NR_MAIL, envfrom(ctx, c, argv[0]));
 }
 
 static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 {
     conn_state *c = conn_of(ctx);
     if (!c || !c->msg)
-        return step_reply(c, SMFIS_ACCEPT);
-    if (c->msg->mode != MSG_ARTISAN)
-        return step_reply(c, SMFIS_CONTINUE);
-    char *address = policy_address(argv[0]);
-    if (address && c->msg->rcpts->len < MAX_RCPTS)
-        g_ptr_array_add(c->msg->rcpts, address);
-    else
-        g_free(address);
-    return step_reply(c, SMFIS_CONTINUE);
+        return step_reply(c, SMFIP_NR_RCPT, SMFIS_ACCEPT);
+    if (c->msg->mode == MSG_ARTISAN) {
+        char *address = policy_address(argv[0]);
+        if (address && c->msg->rcpts->len < MAX_RCPTS)
+            g_ptr_array_add(c->msg->rcpts, address);
+        else
+            g_free(address);
+    }
+    return step_reply(c, SMFIP_NR_RCPT, SMFIS_CONTINUE);
 }
 
 /* Past the size cap the message passes untouched; we stop buffering at once. */
@@ -263,7 +303,7 @@ static sfsistat header(SMFICTX *ctx, conn_state *c, const char *name, const char
 static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 {
     conn_state *c = conn_of(ctx);
-    return c ? step_reply(c, header(ctx, c, name, value)) : SMFIS_ACCEPT;
+    return c ? step_reply(c, SMFIP_NR_HDR, header(ctx, c, name, value)) : SMFIS_ACCEPT;
 }
 
 static sfsistat pass_untouched(SMFICTX *ctx, msg_state *m)
@@ -296,12 +336,9 @@ static sfsistat watch_decide(SMFICTX *ctx, msg_state *m)
 static sfsistat cb_eoh(SMFICTX *ctx)
 {
     conn_state *c = conn_of(ctx);
-    if (c && c->deferred != SMFIS_CONTINUE) {
-        sfsistat st = c->deferred;
-        c->deferred = SMFIS_CONTINUE;
-        msg_end(ctx);
+    sfsistat st;
+    if (take_deferred(ctx, c, &st))
         return st;
-    }
     if (!c || !c->msg)
         return SMFIS_ACCEPT;
     msg_state *m = c->msg;
@@ -312,21 +349,27 @@ static sfsistat cb_eoh(SMFICTX *ctx)
     if (m->mode == MSG_BOUNCE) {
         if (!thread_heads_maybe_bounce(m->heads))
             return pass_untouched(ctx, m);
-        sfsistat st = bounce_keep(ctx, c, "\r\n", 2);
+        st = bounce_keep(ctx, c, "\r\n", 2);
         m->in_body = TRUE;
         return st;
     }
     return spool_or_pass(ctx, m, "\r\n", 2);
 }
 
-static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+static sfsistat body(SMFICTX *ctx, conn_state *c, const unsigned char *chunk, size_t len)
 {
-    conn_state *c = conn_of(ctx);
-    if (!c || !c->msg || c->msg->mode == MSG_WATCH)
+    if (!c->msg || c->msg->mode == MSG_WATCH)
         return SMFIS_ACCEPT;
     if (c->msg->mode == MSG_BOUNCE)
         return bounce_keep(ctx, c, chunk, len);
     return spool_or_pass(ctx, c->msg, chunk, len);
+}
+
+/* With no reply for body chunks, what comes after the size cap is received and dropped. */
+static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+    conn_state *c = conn_of(ctx);
+    return c ? step_reply(c, SMFIP_NR_BODY, body(ctx, c, chunk, len)) : SMFIS_ACCEPT;
 }
 
 static GMimeMessage *parse_spool(msg_state *m)
@@ -436,6 +479,38 @@ static sfsistat process(SMFICTX *ctx, msg_state *m)
     return st;
 }
 
+static gate big_gate = GATE_INIT(BIG_AT_ONCE);
+
+typedef struct big_wait {
+    SMFICTX *ctx;
+    gboolean mta_gone;
+} big_wait;
+
+/* The MTA hears from us while the message waits; when it cannot, nobody waits for it. */
+static gboolean tell_progress(void *arg)
+{
+    big_wait *w = arg;
+    w->mta_gone = smfi_progress(w->ctx) != MI_SUCCESS;
+    return !w->mta_gone;
+}
+
+/* A large message waits for one of the BIG_AT_ONCE slots (see there). */
+static sfsistat process_big(SMFICTX *ctx, msg_state *m)
+{
+    if (spool_size(m->bytes) <= milter.conf->memory_threshold)
+        return process(ctx, m);
+    big_wait w = { ctx, FALSE };
+    if (!gate_enter(&big_gate, BIG_WAIT_MAX_S * G_USEC_PER_SEC, BIG_PROGRESS_S * G_USEC_PER_SEC,
+                    tell_progress, &w))
+        return on_error(ctx, m->queue_id, "large message",
+                        w.mta_gone ? "the MTA stopped listening while it waited"
+                                   : "no processing slot within " G_STRINGIFY(BIG_WAIT_MAX_S)
+                                     " s");
+    sfsistat st = process(ctx, m);
+    gate_leave(&big_gate);
+    return st;
+}
+
 /* A possible bounce, read: thread tracking only, the message goes on unchanged. */
 static void process_bounce(msg_state *m)
 {
@@ -457,22 +532,28 @@ static void process_bounce(msg_state *m)
 static sfsistat cb_eom(SMFICTX *ctx)
 {
     conn_state *c = conn_of(ctx);
+    sfsistat st;
+    if (take_deferred(ctx, c, &st))
+        return st;
     if (!c || !c->msg)
         return SMFIS_CONTINUE;
     /* Postfix's smtpd gives the queue id only once the message is under way. */
     g_free(c->msg->queue_id);
     c->msg->queue_id = g_strdup(queue_id_of(ctx));
-    sfsistat st = SMFIS_CONTINUE;
+    st = SMFIS_CONTINUE;
     if (c->msg->mode == MSG_BOUNCE)
         process_bounce(c->msg);
     else if (c->msg->mode == MSG_ARTISAN)
-        st = process(ctx, c->msg);
+        st = process_big(ctx, c->msg);
     msg_end(ctx);
     return st;
 }
 
 static sfsistat cb_abort(SMFICTX *ctx)
 {
+    conn_state *c = conn_of(ctx);
+    if (c)
+        c->deferred = SMFIS_CONTINUE;
     msg_end(ctx);
     return SMFIS_CONTINUE;
 }
@@ -488,7 +569,11 @@ static sfsistat cb_close(SMFICTX *ctx)
     return SMFIS_CONTINUE;
 }
 
-/* Only the steps we use, so the MTA spares the round trips of the others. */
+/*
+ * Only the steps we use, and no reply where our answer can wait (see the top), so the MTA
+ * spares those round trips. End of headers keeps its answer: it accepts other mail there.
+ * No reply for body chunks costs SMFIS_SKIP (a capped bounce is received to its end).
+ */
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                              unsigned long f2, unsigned long f3, unsigned long *pf0,
                              unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
@@ -498,17 +583,18 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     const unsigned long want_actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY |
                                        SMFIF_QUARANTINE;
     const unsigned long skip_steps = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_SKIP;
-    const unsigned long no_reply = SMFIP_NR_RCPT | SMFIP_NR_HDR;
+    const unsigned long no_reply = SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT |
+                                   SMFIP_NR_HDR | SMFIP_NR_BODY;
     if ((f0 & want_actions) != want_actions) {
         log_error("the MTA does not offer header and body changes; reglo-milter needs them");
         return SMFIS_REJECT;
     }
     conn_state *c = conn_new(ctx);
-    c->can_skip = (f1 & SMFIP_SKIP) != 0;
-    c->no_reply = (f1 & no_reply) == no_reply;
+    c->no_reply = f1 & no_reply;
+    c->can_skip = (f1 & SMFIP_SKIP) && !(c->no_reply & SMFIP_NR_BODY);
     c->deferred = SMFIS_CONTINUE;
     *pf0 = want_actions;
-    *pf1 = f1 & (skip_steps | (c->no_reply ? no_reply : 0));
+    *pf1 = f1 & (skip_steps | no_reply);
     *pf2 = 0;
     *pf3 = 0;
     return SMFIS_CONTINUE;

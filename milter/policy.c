@@ -100,21 +100,20 @@ static gboolean client_trusted(const reglo_conf *conf, const struct sockaddr *cl
 
 policy_verdict policy_decide(const reglo_conf *conf, db_pool *pool, const struct sockaddr *client,
                              const char *auth_authen, const char *mail_from, artisan **sender,
-                             const char **why, char **err)
+                             char **address, const char **why, char **err)
 {
     *sender = NULL;
+    *address = policy_address(mail_from);
     if (!client_trusted(conf, client, auth_authen)) {
         *why = "untrusted-client";
         return POLICY_SKIP;
     }
-    char *address = policy_address(mail_from);
-    if (!address) {
+    if (!*address) {
         *why = "null-sender";
         return POLICY_SKIP;
     }
-    artisan_lookup_result found = sender_lookup(pool, address, conf->sender_cache_ttl, sender,
+    artisan_lookup_result found = sender_lookup(pool, *address, conf->sender_cache_ttl, sender,
                                                 err);
-    g_free(address);
     if (found == ARTISAN_DB_ERROR)
         return POLICY_ERROR;
     if (found == ARTISAN_UNKNOWN) {

@@ -21,11 +21,12 @@ typedef enum {
 /*
  * client: the SMTP client address, NULL for local submission (sendmail/pickup).
  * auth_authen: the {auth_authen} macro, NULL when not authenticated.
- * why receives a short static word for the log.
+ * *address receives the sender's address as policy_address() gives it, whatever the verdict
+ * (the caller frees it); why, a short static word for the log.
  */
 policy_verdict policy_decide(const reglo_conf *conf, db_pool *pool, const struct sockaddr *client,
                              const char *auth_authen, const char *mail_from, artisan **sender,
-                             const char **why, char **err);
+                             char **address, const char **why, char **err);
 
 /* "<Jean@Example.fr>" or "Jean@Example.fr" -> "jean@example.fr"; NULL for the null sender. */
 char *policy_address(const char *arg);

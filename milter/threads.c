@@ -120,6 +120,8 @@ static gboolean threads_is_automatic(const char *name, const char *value)
            g_ascii_strcasecmp(name, "List-Id") == 0;
 }
 
+/* Called for every header of every message the milter reads: the first letter of the name
+ * dismisses most headers at once. */
 void thread_heads_add(thread_heads *h, const char *name, const char *value)
 {
     if (!name || !value)
@@ -145,11 +147,16 @@ void thread_heads_add(thread_heads *h, const char *name, const char *value)
         if (g_ascii_strcasecmp(name, "Content-Type") == 0)
             threads_keep(&h->content_type, value);
         break;
+    case 'a':       /* Auto-Submitted */
+    case 'p':       /* Precedence */
+    case 'x':       /* X-Autoreply, X-Autorespond */
+    case 'l':       /* List-Id */
+        if (!h->automatic && threads_is_automatic(name, value))
+            h->automatic = TRUE;
+        break;
     default:
         break;
     }
-    if (!h->automatic && threads_is_automatic(name, value))
-        h->automatic = TRUE;
 }
 
 const GPtrArray *thread_heads_ids(thread_heads *h)

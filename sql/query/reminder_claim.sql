@@ -40,15 +40,18 @@ SELECT c.id, c.invoice_id, c.step, extract(epoch FROM c.due_at)::bigint, c.attem
        coalesce((SELECT string_agg(p.message_id, ' ' ORDER BY p.sent_at, p.id) FROM reminder p
                   WHERE p.invoice_id = c.invoice_id AND p.status = 'sent'
                     AND p.message_id IS NOT NULL), ''),
-       o.subject, o.txt, o.html, c.claim
+       o.subject, o.txt, o.html, o.block_txt, o.block_html, c.claim
   FROM claimed c
-  -- The artisan's own templates: the step's own version, else the one for every step.
+  -- The artisan's own templates: the step's own version, else the one for every step; the
+  -- payment block (the invoice email's) has only the one for every step.
  CROSS JOIN LATERAL (
        SELECT max(body) FILTER (WHERE name = 'reminder.subject') AS subject,
               max(body) FILTER (WHERE name = 'reminder.txt') AS txt,
-              max(body) FILTER (WHERE name = 'reminder.html') AS html
+              max(body) FILTER (WHERE name = 'reminder.html') AS html,
+              max(body) FILTER (WHERE name = 'block.txt') AS block_txt,
+              max(body) FILTER (WHERE name = 'block.html') AS block_html
          FROM (SELECT DISTINCT ON (t.name) t.name, t.body FROM template t
                 WHERE t.artisan_id = c.artisan_id AND t.locale = c.locale
-                  AND (t.step IS NULL OR t.step = c.step)
+                  AND (t.step IS NULL OR (t.step = c.step AND t.name LIKE 'reminder.%'))
                 ORDER BY t.name, t.step NULLS LAST) own) o
  ORDER BY c.due_at, c.id

@@ -8,81 +8,45 @@
 //
 //   node pay.mjs LINK ARTIFACT_DIR EXPECTED_AMOUNT
 // Prints "ok - ..." per step; on any failure "not ok - ..." and exits 1.
-import { chromium } from 'playwright-core';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { noOverflow, norm, ok, openPhone, runScenario } from './phone.mjs';
 
 const [link, artifacts, expectedAmount] = process.argv.slice(2);
 if (!link || !artifacts || !expectedAmount) {
     console.error('usage: node pay.mjs LINK ARTIFACT_DIR EXPECTED_AMOUNT');
     process.exit(2);
 }
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const STEP_MS = 15000;          // any single wait
 const RECEIPT_MS = 20000;       // the PSP callback is asynchronous: reload until then
 
-// The flags of shared/notes/test-environment.md: nothing may leave the machine, even a
-// DNS lookup of Google's hosts at start.
-const FLAGS = [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--no-first-run', '--log-level=3',
-    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
-];
-
-let browser;
-let step = 'start';
-const ok = (what) => console.log(`ok - ${what}`);
-const norm = (s) => s.replace(/[\s\u00a0\u202f]+/g, ' ').trim();
-
-async function run() {
+async function run(state) {
     mkdirSync(artifacts, { recursive: true });
     const gateway = new URL(link).origin;
 
-    step = 'launch Chromium';
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, timeout: STEP_MS });
-    const context = await browser.newContext({
-        viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true,
-        hasTouch: true, locale: 'fr-FR', timezoneId: 'Europe/Paris',
-    });
-    context.setDefaultTimeout(STEP_MS);
-    const page = await context.newPage();
-    const problems = [];
-    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-    page.on('response', (r) => {
-        if (r.status() >= 400 && !r.url().endsWith('/favicon.ico'))
-            problems.push(`HTTP ${r.status()}: ${r.url()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    // Loopback only: anything else is a bug in the page (an external font, a tracker...).
-    await context.route('**/*', (route) => {
-        const host = new URL(route.request().url()).hostname;
-        if (host === '127.0.0.1' || host === 'localhost') return route.continue();
-        problems.push(`blocked non-loopback request: ${route.request().url()}`);
-        return route.abort();
-    });
-    ok(`Chromium ${browser.version()} started, phone viewport 390x844, fr-FR`);
+    state.step = 'launch Chromium';
+    const { browser, context, page, problems } = await openPhone();
+    state.browser = browser;
 
-    step = 'open the payment page';
+    state.step = 'open the payment page';
     const resp = await page.goto(link, { waitUntil: 'load' });
     if (!resp || resp.status() !== 200) throw new Error(`payment page answered ${resp?.status()}`);
     if ((await page.getAttribute('html', 'lang')) !== 'fr')
         throw new Error('page is not in French (Accept-Language: fr-FR)');
     ok('payment page opened (200, lang=fr)');
 
-    step = 'check the amount';
+    state.step = 'check the amount';
     const amount = norm(await page.locator('.amount').first().innerText());
     if (amount !== norm(expectedAmount))
         throw new Error(`amount shown "${amount}", expected "${norm(expectedAmount)}"`);
     if (!(await page.locator('.amount').first().isVisible())) throw new Error('amount not visible');
     ok(`amount visible: ${amount}`);
 
-    step = 'check the pay button';
+    state.step = 'check the pay button';
     const pay = page.getByRole('button', { name: 'Payer depuis ma banque' });
     await pay.waitFor({ state: 'visible' });
     ok('"Payer depuis ma banque" visible');
 
-    step = 'check the layout';
+    state.step = 'check the layout';
     const layout = await page.evaluate(() => {
         const img = document.querySelector('img.qr');
         return {
@@ -102,19 +66,18 @@ async function run() {
     if (!button || button.y + button.height > 844) throw new Error('pay button below the fold');
     ok(`pay button above the fold (bottom at ${Math.round(button.y + button.height)}px of 844)`);
 
-    step = 'screenshot the payment page';
+    state.step = 'screenshot the payment page';
     await page.screenshot({ path: join(artifacts, 'payment-page-fr.png'), fullPage: true });
     ok('screenshot payment-page-fr.png');
 
-    step = 'check a 360 px wide phone';
+    state.step = 'check a 360 px wide phone';
     await page.setViewportSize({ width: 360, height: 740 });
-    const narrow = await page.evaluate(() => document.documentElement.scrollWidth);
-    if (narrow > 360) throw new Error(`horizontal overflow at 360 px: ${narrow}px wide`);
+    await noOverflow(page);
     await page.screenshot({ path: join(artifacts, 'payment-page-fr-360.png'), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     ok('no horizontal overflow at 360 px either (payment-page-fr-360.png)');
 
-    step = 'keep the EPC QR image';
+    state.step = 'keep the EPC QR image';
     const src = await page.locator('img.qr').getAttribute('src');
     const png = await context.request.get(new URL(src, gateway).href);
     if (png.status() !== 200 || !png.headers()['content-type']?.startsWith('image/png'))
@@ -130,11 +93,11 @@ async function run() {
     writeFileSync(join(artifacts, 'epc-page.json'), JSON.stringify(shown, null, 1) + '\n');
     ok(`EPC QR kept: epc.png (from ${src.replace(/\/p\/[^/]+\//, '/p/…/')}), transfer details epc-page.json`);
 
-    step = 'click pay';
+    state.step = 'click pay';
     await Promise.all([page.waitForURL((u) => u.origin !== gateway), pay.click()]);
     ok(`redirected to the PSP checkout: ${new URL(page.url()).pathname}`);
 
-    step = 'pay at psp-sim';
+    state.step = 'pay at psp-sim';
     await page.screenshot({ path: join(artifacts, 'psp-checkout.png') });
     await Promise.all([page.waitForURL((u) => u.origin === gateway), page.locator('button#pay').click()]);
     ok('paid at psp-sim, back at the gateway');
@@ -143,7 +106,7 @@ async function run() {
         throw new Error(`came back to ${back.pathname}${back.search}, not the invoice page with back=1`);
     ok('returned to the invoice page (back=1)');
 
-    step = 'wait for the receipt';
+    state.step = 'wait for the receipt';
     const deadline = Date.now() + RECEIPT_MS;
     let reloads = 0;
     while (!(await page.getByText('Payée le').isVisible())) {
@@ -160,16 +123,9 @@ async function run() {
     await page.screenshot({ path: join(artifacts, 'receipt-fr.png'), fullPage: true });
     ok('screenshot receipt-fr.png');
 
-    step = 'check requests';
+    state.step = 'check requests';
     if (problems.length) throw new Error(problems.join('; '));
     ok('no failed request, no HTTP error, no page error, nothing outside loopback');
 }
 
-try {
-    await run();
-} catch (e) {
-    console.log(`not ok - ${step}: ${e.message.split('\n')[0]}`);
-    process.exitCode = 1;
-} finally {
-    if (browser) await browser.close().catch(() => {});
-}
+await runScenario(run);

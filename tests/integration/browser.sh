@@ -15,9 +15,7 @@
 # tests/browser when its node_modules is missing.
 set -u
 . "$(dirname "$0")/../lib/env.sh"
-BROWSER_DIR=$REGLO_ROOT/tests/browser
-ART=${REGLO_ARTIFACTS:-$REGLO_ROOT/tests/artifacts}
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+. "$(dirname "$0")/../lib/browser.sh"
 MP=$REGLO_ROOT/tests/lib/mailparts.py
 MKINV=$REGLO_ROOT/tests/fixtures/mkinvoice
 MKMAIL=$REGLO_ROOT/tests/fixtures/mkmail
@@ -31,14 +29,7 @@ AMOUNT_IN="1234,50"      # mkinvoice's notation
 AMOUNT_MINOR=123450
 AMOUNT_FR="1 234,50 €"   # as the French page prints it (spaces normalised)
 
-if [ ! -x "$CHROMIUM" ] || ! command -v node >/dev/null; then
-    echo "SKIP: browser test needs $CHROMIUM (Debian package chromium) and node"
-    exit 0
-fi
-if [ ! -d "$BROWSER_DIR/node_modules/playwright-core" ]; then
-    npm ci --prefix "$BROWSER_DIR" --no-audit --no-fund >/dev/null 2>&1 ||
-        { echo "FAIL - npm ci in tests/browser"; exit 1; }
-fi
+browser_ready "browser test"
 
 t_init
 mkdir -p "$T/mail" "$ART"
@@ -92,30 +83,11 @@ unshare -rn bash -c '
     [ $? -eq 0 ] && echo "ok - gateway: SIGTERM, exit 0" || echo "not ok - gateway: SIGTERM, exit 0"
     exit $rc
 ' >"$T/browser.out" 2>&1
-browser_rc=$?
-not_oks=0
-while IFS= read -r line; do
-    case $line in
-        "ok - "*) ok "browser: ${line#ok - }" ;;
-        "not ok - "*) fail "browser: ${line#not ok - }"; not_oks=$((not_oks + 1)) ;;
-        *) printf '  | %s\n' "$line" ;;
-    esac
-done <"$T/browser.out"
-if [ "$browser_rc" -ne 0 ]; then
-    [ "$not_oks" -gt 0 ] || fail "browser run exited $browser_rc"
-    # What follows checks the browser's artifacts and payment: nothing to check without them.
-    tail -n 15 "$T/gateway.log" "$T/psp-sim.log" 2>/dev/null | sed 's/^/  | /'
-    t_summary; exit 1
-fi
+browser_report "$T/browser.out" $? || { t_summary; exit 1; }
 
 # ---- outside: the artifacts, the QR, the database ------------------------------------------
 for f in payment-page-fr.png receipt-fr.png; do
-    check "artifact $f is a phone-width PNG (390 CSS px at 2x)" python3 -c '
-import struct, sys
-with open(sys.argv[1], "rb") as f:
-    head = f.read(24)
-sys.exit(not (head[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">I", head[16:20])[0] == 780))
-' "$ART/$f"
+    check "artifact $f is a phone-width PNG (390 CSS px at 2x)" phone_png "$ART/$f"
 done
 zbarimg --nodbus --quiet --raw "$ART/epc.png" >"$T/epc.txt" 2>/dev/null
 check "EPC QR image decodes (zbarimg)" test -s "$T/epc.txt"
@@ -129,7 +101,6 @@ zbarimg --nodbus --quiet --raw "$ART/payment-page-fr.png" >"$T/epc-shot.txt" 2>/
 check "the QR in the phone screenshot decodes to the same payload" \
     bash -c "[ -s '$T/epc-shot.txt' ] && cmp -s '$T/epc.txt' '$T/epc-shot.txt'"
 
-psql_q() { psql -Atqc "$1"; }
 check "invoice Payée in the database, full amount" \
     test "$(psql_q "SELECT status || ':' || paid_minor FROM invoice WHERE number = '$NUMBER'")" = "paid:$AMOUNT_MINOR"
 check "one fee row" \

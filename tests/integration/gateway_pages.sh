@@ -71,7 +71,6 @@ viewed_events() {
 import json, sys
 print(sum(1 for e in json.loads(sys.stdin.readline())["timeline"] if e["kind"] == "viewed"))'
 }
-psql_q() { psql -Atqc "$1"; }
 
 # ---- the page ----------------------------------------------------------------------------------
 
@@ -179,6 +178,9 @@ check "static: templates are not static files" test "$(get st5 "$GW/static/page.
 
 # ---- paid and cancelled invoices -----------------------------------------------------------------
 
+# Both pages viewed twice first: the gateway keeps them (gateway/pagecache.c), and a change
+# written by anyone else (here psql) must show on the very next request.
+for l in "$LINK2" "$LINK3" "$LINK2" "$LINK3"; do curl -s -o /dev/null "$l"; done
 psql_q "UPDATE invoice SET status = 'paid', paid_at = '2026-03-20 10:00+00', paid_minor = 123456 WHERE number = 'F-GW-002'"
 psql_q "UPDATE invoice SET status = 'cancelled' WHERE number = 'F-GW-003'"
 get paid "$LINK2" >/dev/null

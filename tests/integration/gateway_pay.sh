@@ -23,7 +23,6 @@ reglo artisan add --email anne@artisan.test --name "Anne Électricité" --psp st
 sink_start && milter_start && postfix_start || { fail "servers start"; exit 1; }
 sim_start || { fail "psp-sim starts"; exit 1; }
 gateway_start || { fail "reglo-gateway starts"; cat "$T/gateway.log"; exit 1; }
-psql_q() { psql -Atqc "$1"; }
 
 # send_invoice ARTISAN NUMBER AMOUNT: through Postfix; prints the link the client received.
 send_invoice() {

@@ -148,6 +148,9 @@ CONF
 
 reglo() { "$BUILD/reglo" -c "$REGLO_CONF" "$@"; }
 
+# One value from the test database (pg_start exported PGHOST and the rest).
+psql_q() { psql -Atqc "$1"; }
+
 # The gateway on $GW and both PSPs pointed at the emulator (psp-sim's default keys).
 gateway_conf() {
     sed -i "s|^gateway {.*|gateway { listen = \"127.0.0.1:$GW_PORT\" public_url = \"$GW\" default_psp = \"mollie\" threads = 4 }|" "$REGLO_CONF"

@@ -1061,7 +1061,7 @@ static const expect *find_expect(const expect *table, size_t n, const char *file
 static void check_corpus_dir(const char *sub, const expect *table, size_t n,
                              const char *prefix, gboolean pdf)
 {
-    char *dir = g_build_filename(corpus_dir(), "facturx", sub, NULL);
+    char *dir = corpus_path("facturx", sub, NULL);
     GDir *d = g_dir_open(dir, 0, NULL);
     ck_assert_msg(d != NULL, "cannot open %s", dir);
     int seen = 0;
@@ -1098,22 +1098,15 @@ static void check_corpus_dir(const char *sub, const expect *table, size_t n,
     ck_assert_int_gt(seen, 0);
 }
 
+/* The corpus tests are registered only when the corpus is present. */
 START_TEST(test_corpus_pdf)
 {
-    if (!corpus_dir()) {
-        corpus_skip_notice("test_extract corpus pdf");
-        return;
-    }
     check_corpus_dir("pdf", corpus_pdf, G_N_ELEMENTS(corpus_pdf), "", TRUE);
 }
 END_TEST
 
 START_TEST(test_corpus_xml)
 {
-    if (!corpus_dir()) {
-        corpus_skip_notice("test_extract corpus xml");
-        return;
-    }
     check_corpus_dir("xml-cii", corpus_xml, G_N_ELEMENTS(corpus_xml), "xml-cii/", FALSE);
     check_corpus_dir("xml-ubl", corpus_xml, G_N_ELEMENTS(corpus_xml), "xml-ubl/", FALSE);
 }
@@ -1122,15 +1115,11 @@ END_TEST
 /* Cross-format: the same invoice as Factur-X PDF, CII and UBL gives the same record. */
 START_TEST(test_corpus_cross_format)
 {
-    if (!corpus_dir()) {
-        corpus_skip_notice("test_extract corpus cross-format");
-        return;
-    }
     const char *files[] = { "pdf/zfcorpus__XR-FX_EN16931_Einfach.pdf",
                             "xml-cii/zfcorpus__EN16931_Einfach.cii.xml",
                             "xml-ubl/zfcorpus__EN16931_Einfach.ubl.xml" };
     for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
-        char *path = g_build_filename(corpus_dir(), "facturx", files[i], NULL);
+        char *path = corpus_path("facturx", files[i], NULL);
         invoice_data inv;
         extract_file(path, &inv);
         ck_assert_msg(inv.payable, "%s", files[i]);
@@ -1144,19 +1133,16 @@ START_TEST(test_corpus_cross_format)
 }
 END_TEST
 
+/* Path of a pdf-edge file (NULL name: the directory); fails the test when missing. */
 static char *edge_path(const char *name)
 {
-    return g_build_filename(corpus_dir(), "facturx", "pdf-edge", name, NULL);
+    return corpus_path("facturx", "pdf-edge", name, NULL);
 }
 
 START_TEST(test_corpus_edge)
 {
-    if (!corpus_dir()) {
-        corpus_skip_notice("test_extract corpus pdf-edge");
-        return;
-    }
     /* every file: no crash, and through the dispatch a consistent record */
-    char *dir = g_build_filename(corpus_dir(), "facturx", "pdf-edge", NULL);
+    char *dir = edge_path(NULL);
     GDir *d = g_dir_open(dir, 0, NULL);
     ck_assert_ptr_nonnull(d);
     for (const char *name; (name = g_dir_read_name(d));) {
@@ -1319,13 +1305,15 @@ static Suite *extract_suite(void)
     tcase_add_test(tc, test_json_not_invoice);
     suite_add_tcase(s, tc);
 
-    TCase *corpus = tcase_create("corpus");
-    tcase_set_timeout(corpus, 300);
-    tcase_add_test(corpus, test_corpus_pdf);
-    tcase_add_test(corpus, test_corpus_xml);
-    tcase_add_test(corpus, test_corpus_cross_format);
-    tcase_add_test(corpus, test_corpus_edge);
-    suite_add_tcase(s, corpus);
+    if (corpus_present("test_extract corpus (pdf, xml, cross-format, pdf-edge)")) {
+        TCase *corpus = tcase_create("corpus");
+        tcase_set_timeout(corpus, 300);
+        tcase_add_test(corpus, test_corpus_pdf);
+        tcase_add_test(corpus, test_corpus_xml);
+        tcase_add_test(corpus, test_corpus_cross_format);
+        tcase_add_test(corpus, test_corpus_edge);
+        suite_add_tcase(s, corpus);
+    }
     return s;
 }
 

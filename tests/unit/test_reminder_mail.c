@@ -3,9 +3,10 @@
  * To (the invoice's recipients but the artisan, once each, else the client), Cc, "Re:"
  * subject, In-Reply-To/References, deterministic Message-ID, the signed "reminder" marker,
  * the link once in each body, the QR inline beside the html; the artisan's own templates
- * (a broken one falls back to the default); refusals (no recipient, link key gone, an
- * unusable address); hostile fields neutralised; and reglo-milter's view of the result:
- * already processed, marker removed, nothing else touched.
+ * and payment block (a broken or refused one falls back to the default); refusals (no
+ * recipient, link key gone, an unusable address); hostile fields neutralised; and
+ * reglo-milter's view of the result: already processed, marker removed, nothing else
+ * touched.
  *
  * Runs from the repository root (the shipped templates/).
  */
@@ -321,8 +322,8 @@ END_TEST
 START_TEST(test_own_templates)
 {
     reminder_invoice inv = invoice();
-    reminder_templates own = { "Rappel : facture {{number}}", "Merci de régler {{amount}}.\n",
-                               NULL };
+    reminder_templates own = { .subject = "Rappel : facture {{number}}",
+                               .text = "Merci de régler {{amount}}.\n" };
     reminder_mail m = build_ok(&inv, &own);
     GMimeMessage *msg = parse(&m);
     ck_assert_str_eq(g_mime_message_get_subject(msg), "Rappel : facture F-2030-0042");
@@ -336,7 +337,8 @@ START_TEST(test_own_templates)
     reminder_mail_clear(&m);
 
     /* A broken template of the artisan's: the default instead, not a lost reminder. */
-    reminder_templates broken = { "{{#number}}", "{{/oops}}", "<p>{{{amount}}</p>" };
+    reminder_templates broken = { .subject = "{{#number}}", .text = "{{/oops}}",
+                                  .html = "<p>{{{amount}}</p>" };
     m = build_ok(&inv, &broken);
     msg = parse(&m);
     ck_assert_str_eq(g_mime_message_get_subject(msg), "Re: Facture F-2030-0042");
@@ -348,13 +350,59 @@ START_TEST(test_own_templates)
 }
 END_TEST
 
+/* The artisan's own payment block replaces the default one in the reminder; one the checks
+ * refuse (no link) is replaced by the default. */
+START_TEST(test_own_block)
+{
+    reminder_invoice inv = invoice();
+    reminder_templates own = {
+        .block_text = "Mon bloc : {{amount}} sur {{link}}\n",
+        .block_html = "<p class=\"mon-bloc\"><a href=\"{{link}}\">Régler {{number}}</a>"
+                      "<img src=\"cid:{{qr_cid}}\"></p>",
+    };
+    reminder_mail m = build_ok(&inv, &own);
+    GMimeMessage *msg = parse(&m);
+    char *link = link_of(42);
+    char *text = mime_body_text(msg, "plain"), *html = mime_body_text(msg, "html");
+    char *want = g_strdup_printf("Mon bloc : 1\u202f234,56\u00a0€ sur %s", link);
+    ck_assert_msg(strstr(text, want), "%s", text);
+    ck_assert(!strstr(text, "Payez en ligne depuis votre banque"));
+    ck_assert(strstr(text, "Sauf erreur"));         /* the reminder's text is the default */
+    ck_assert_int_eq(count(text, link), 1);
+    ck_assert(strstr(html, "<p class=\"mon-bloc\">") && strstr(html, "Régler F-2030-0042"));
+    ck_assert(!strstr(html, "depuis ma banque"));
+    ck_assert_int_eq(count(html, link), 1);
+    ck_assert(strstr(html, "cid:qr-F-2030-0042@reglo.invalid"));
+    g_free(want);
+    g_free(text);
+    g_free(html);
+    g_object_unref(msg);
+    reminder_mail_clear(&m);
+
+    reminder_templates refused = { .block_text = "Mon bloc sans lien {{amount}}\n",
+                                   .block_html = "<p>{{{number}}} {{link}}</p>" };
+    m = build_ok(&inv, &refused);
+    msg = parse(&m);
+    text = mime_body_text(msg, "plain");
+    html = mime_body_text(msg, "html");
+    ck_assert(!strstr(text, "Mon bloc") && strstr(text, "Payez en ligne depuis votre banque"));
+    ck_assert(strstr(html, "depuis ma banque"));
+    ck_assert_int_eq(count(text, link), 1);
+    g_free(text);
+    g_free(html);
+    g_free(link);
+    g_object_unref(msg);
+    reminder_mail_clear(&m);
+}
+END_TEST
+
 START_TEST(test_hostile_fields)
 {
     reminder_invoice inv = invoice();
     inv.subject = "Facture\r\nBcc: evil@attacker.example";
     inv.artisan_name = "Dupont\r\nX-Evil: 1";
     inv.number = "F<1>\r\n\"x\"";
-    reminder_templates own = { "{{{original_subject}}}", NULL, "<b>{{number}}</b>" };
+    reminder_templates own = { .subject = "{{{original_subject}}}", .html = "<b>{{number}}</b>" };
     reminder_mail m = build_ok(&inv, &own);
     GMimeMessage *msg = parse(&m);
     ck_assert_ptr_null(header(msg, "Bcc"));
@@ -410,6 +458,7 @@ static Suite *reminder_mail_suite(void)
     tcase_add_test(tc, test_recipient_fallbacks);
     tcase_add_test(tc, test_refusals);
     tcase_add_test(tc, test_own_templates);
+    tcase_add_test(tc, test_own_block);
     tcase_add_test(tc, test_hostile_fields);
     tcase_add_test(tc, test_milter_view);
     suite_add_tcase(s, tc);

@@ -483,16 +483,11 @@ static const expect corpus_cases[] = {
       NULL, NULL, NULL, FALSE, NULL },
 };
 
+/* The corpus tests are registered only when the corpus is present. */
 START_TEST(test_corpus)
 {
-    const char *dir = corpus_dir();
-    if (!dir) {
-        if (_i == 0)
-            corpus_skip_notice("test_textscan corpus PDFs");
-        return;
-    }
     const expect *e = &corpus_cases[_i];
-    char *path = g_build_filename(dir, e->name, NULL);
+    char *path = corpus_path(e->name, NULL);
     char *text = pdf_text(path);
     ck_assert_msg(text, "%s unreadable", path);
     check_document(e, text);
@@ -504,17 +499,13 @@ END_TEST
 /* Every corpus PDF: no crash, and an amount only together with a currency or a reason. */
 START_TEST(test_corpus_sweep)
 {
-    const char *dir = corpus_dir();
-    if (!dir) {
-        corpus_skip_notice("test_textscan corpus sweep");
-        return;
-    }
     static const char *const subdirs[] = { "facturx/pdf", "facturx/pdf-edge" };
     for (size_t s = 0; s < G_N_ELEMENTS(subdirs); s++) {
-        char *sub = g_build_filename(dir, subdirs[s], NULL);
+        char *sub = corpus_path(subdirs[s], NULL);
         GDir *d = g_dir_open(sub, 0, NULL);
+        ck_assert_msg(d != NULL, "cannot open %s", sub);
         const char *name;
-        while (d && (name = g_dir_read_name(d))) {
+        while ((name = g_dir_read_name(d))) {
             char *path = g_build_filename(sub, name, NULL);
             char *text = pdf_text(path);
             invoice_data inv;
@@ -526,8 +517,7 @@ START_TEST(test_corpus_sweep)
             g_free(text);
             g_free(path);
         }
-        if (d)
-            g_dir_close(d);
+        g_dir_close(d);
         g_free(sub);
     }
 }
@@ -544,8 +534,10 @@ static Suite *textscan_suite(void)
     tcase_add_test(tc, test_null_inputs);
     tcase_add_test(tc, test_hostile);
     tcase_add_test(tc, test_text_cap);
-    tcase_add_loop_test(tc, test_corpus, 0, G_N_ELEMENTS(corpus_cases));
-    tcase_add_test(tc, test_corpus_sweep);
+    if (corpus_present("test_textscan corpus PDFs and sweep")) {
+        tcase_add_loop_test(tc, test_corpus, 0, G_N_ELEMENTS(corpus_cases));
+        tcase_add_test(tc, test_corpus_sweep);
+    }
     suite_add_tcase(s, tc);
     return s;
 }

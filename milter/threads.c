@@ -10,9 +10,11 @@
 
 #include "db.h"
 #include "dsn.h"
+#include "invoice_act.h"
 #include "log.h"
 #include "mime.h"
 #include "notify.h"
+#include "record.h"
 #include "rewrite.h"
 #include "sqltext.h"
 
@@ -264,15 +266,11 @@ static int threads_record(PGconn *db, const char *message_id, gint64 invoice_id,
     return fresh;
 }
 
+/* record_event, taking detail: the callers build it in the call. */
 static gboolean threads_event(PGconn *db, gint64 invoice_id, const char *kind, json_t *detail,
                               char **err)
 {
-    char *id = threads_id_text(invoice_id);
-    char *text = json_dumps(detail, JSON_COMPACT);
-    const char *params[] = { id, kind, text };
-    gboolean ok = db_run(db, SQL_INVOICE_EVENT_ADD, 3, params, err);
-    free(text);
-    g_free(id);
+    gboolean ok = record_event(db, invoice_id, kind, detail, err);
     json_decref(detail);
     return ok;
 }
@@ -578,31 +576,16 @@ static int threads_commands_of(GMimeMessage *msg, const char *out[THREADS_MAX_CO
     return n;
 }
 
+/* The command's action (lib/invoice_act.c, shared with the portal), with its event. */
 static gboolean threads_apply_one(PGconn *db, const thread_hit *t, const char *command,
                                   const char *message_id, char **err)
 {
-    gboolean changed = FALSE;
+    invoice_act act = strcmp(command, "paid") == 0 ? INVOICE_ACT_PAID
+                      : strcmp(command, "stop") == 0 ? INVOICE_ACT_PAUSE : INVOICE_ACT_RESUME;
     json_t *detail = json_pack("{s:s, s:s?}", "by", "artisan", "message_id", message_id);
-    if (strcmp(command, "paid") == 0) {
-        if (!threads_update(db, SQL_INVOICE_MARK_PAID_BY_ARTISAN, t->invoice_id, NULL, &changed,
-                            err) ||
-            (changed && !threads_update(db, SQL_REMINDER_CANCEL_PENDING, t->invoice_id, NULL,
-                                        NULL, err))) {
-            json_decref(detail);
-            return FALSE;
-        }
-        if (!changed)
-            json_object_set_new(detail, "ignored", json_string(t->status));
-        return threads_event(db, t->invoice_id, "marked_paid", detail, err);
-    }
-    gboolean stop = strcmp(command, "stop") == 0;
-    if (!threads_update(db, SQL_INVOICE_SET_REMINDERS_PAUSED, t->invoice_id, stop ? "t" : "f",
-                        NULL, err)) {
-        json_decref(detail);
-        return FALSE;
-    }
-    return threads_event(db, t->invoice_id, stop ? "reminders_paused" : "reminders_resumed",
-                         detail, err);
+    gboolean ok = invoice_act_apply(db, t->invoice_id, act, detail, NULL, err);
+    json_decref(detail);
+    return ok;
 }
 
 static gboolean threads_apply(PGconn *db, const thread_hit *t, const char *const *commands,

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +108,15 @@ int main(int argc, char **argv)
     const char *path = socket_path(milter.conf->milter_socket);
     if (path && chmod(path, (mode_t) milter.conf->milter_socket_mode) != 0)
         log_warn("cannot set the mode of %s: %s", path, g_strerror(errno));
+    /* libmilter's signal thread takes SIGTERM, SIGINT and SIGHUP with sigwait; every thread
+     * must block them, ours too, or the kernel may hand one to a thread that does not, and
+     * the milter dies of it instead of stopping cleanly. */
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stops, NULL);
     outbox_sender *sender = outbox_sender_start(outbox_db, outbox_db_done, NULL);
     log_info("listening on %s", milter.conf->milter_socket);
     rc = smfi_main() == MI_SUCCESS ? 0 : 1;

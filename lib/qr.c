@@ -288,3 +288,9 @@ char *qr_epc_payload(const char *bic, const char *name, const char *iban,
     }
     return g_string_free(p, FALSE);
 }
+
+char *qr_content_id(const char *number)
+{
+    char *cid = g_strdup_printf("qr-%s@reglo.invalid", number);
+    return g_strcanon(cid, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.@", '-');
+}

@@ -13,6 +13,10 @@
  * (1..32), 4-module quiet zone. NULL on failure. */
 guint8 *qr_png(const char *text, int module_px, size_t *len);
 
+/* The Content-ID under which an invoice's QR image travels inline ("qr-F-12@reglo.invalid"):
+ * the number with anything but [A-Za-z0-9-.@] made a '-', so any number gives a valid id. */
+char *qr_content_id(const char *number);
+
 /* RF creditor reference for a reference string ("RF" + 2 check digits + ref), ISO 11649:
  * ref upper-cased, non-alphanumerics removed, 1..21 characters left, else NULL. */
 char *qr_rf_reference(const char *ref);

@@ -23,7 +23,6 @@
 #include "tmpl.h"
 #include "usertmpl.h"
 
-#define QR_CID_DOMAIN "reglo.invalid"
 #define QR_MODULE_PX 5
 
 /* "<kind>-<invoice id>-<n>@<artisan's domain>" (a negative n as m3). */
@@ -270,8 +269,7 @@ static gboolean reminder_identity(const reminder_writer *w, const reminder_invoi
     }
     *link = g_strdup_printf("%s/p/%s", w->conf->public_url, token);
     g_free(token);
-    *cid = g_strdup_printf("qr-%s@" QR_CID_DOMAIN, inv->number);
-    g_strcanon(*cid, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.@", '-');
+    *cid = qr_content_id(inv->number);
     guint n = g_strv_length(m->to);
     m->envelope = g_new0(char *, n + 2);
     for (guint i = 0; i < n; i++)

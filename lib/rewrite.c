@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "clock.h"
 #include "db.h"
 #include "log.h"
 #include "mime.h"
@@ -20,7 +21,6 @@
 #include "tmpl.h"
 #include "usertmpl.h"
 
-#define QR_CID_DOMAIN "reglo.invalid"
 
 static void decide(rewrite_result *res, rewrite_action action, const char *decision)
 {
@@ -42,16 +42,6 @@ static rewrite_action headers_only(gboolean headers_changed)
     return headers_changed ? REWRITE_CHANGED : REWRITE_PASS;
 }
 
-/* "2024-04-12" -> "12/04/2024" (fr) or as is (en); NULL for an empty date. */
-static char *date_for_locale(const char *iso, const char *locale)
-{
-    if (!iso || !*iso)
-        return NULL;
-    if (strcmp(locale, "fr") == 0 && strlen(iso) == 10)
-        return g_strdup_printf("%.2s/%.2s/%.4s", iso + 8, iso + 5, iso);
-    return g_strdup(iso);
-}
-
 static void json_set_str(json_t *obj, const char *key, const char *value)
 {
     if (value && *value)
@@ -64,8 +54,8 @@ static json_t *invoice_context(const rewrite_ctx *ctx, const invoice_data *inv, 
     json_t *obj = json_object();
     char *amount = inv->amount_due_minor >= 0
                    ? money_format(inv->amount_due_minor, inv->currency, locale) : NULL;
-    char *due = date_for_locale(inv->due_date, locale);
-    char *issued = date_for_locale(inv->issue_date, locale);
+    char *due = clock_date_for_locale(inv->due_date, locale);
+    char *issued = clock_date_for_locale(inv->issue_date, locale);
     json_set_str(obj, "artisan_name", ctx->sender->name);
     json_set_str(obj, "artisan_email", ctx->sender->email);
     json_set_str(obj, "number", inv->number);
@@ -265,8 +255,7 @@ static int inject_block(const rewrite_ctx *ctx, GMimeMessage *msg, const invoice
                         const char *link, gboolean qr_only, const own_block *own, char **err)
 {
     json_t *obj = invoice_context(ctx, inv, link);
-    char *cid = g_strdup_printf("qr-%s@" QR_CID_DOMAIN, inv->number);
-    g_strcanon(cid, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.@", '-');
+    char *cid = qr_content_id(inv->number);
     json_object_set_new(obj, "qr_cid", json_string(cid));
     json_object_set_new(obj, "qr_only", json_boolean(qr_only));
     char *text = render_block(ctx, "block.txt", own->text, obj, FALSE, err);

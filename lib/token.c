@@ -77,6 +77,16 @@ char *token_random(void)
     return s;
 }
 
+gboolean token_random_well_formed(const char *s)
+{
+    if (!s || strlen(s) != 43)
+        return FALSE;
+    for (const char *p = s; *p; p++)
+        if (!token_b64url_char(*p))
+            return FALSE;
+    return TRUE;
+}
+
 static void token_hmac(const token_key *k, const char *msg, guint8 out[EVP_MAX_MD_SIZE])
 {
     unsigned int outlen = 0;

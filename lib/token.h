@@ -29,6 +29,8 @@ char *token_derive(const keyring *kr, const char *key_id, gint64 invoice_id);
 /* 256 random bits, base64url (43 characters): portal sessions, sign-in links, CSRF.
  * Aborts if the system's random source fails: nothing may go on without one. */
 char *token_random(void);
+/* TRUE when s has the shape token_random gives (43 base64url characters). */
+gboolean token_random_well_formed(const char *s);
 /* Lower-case hex sha256 of the token, 64 characters. */
 char *token_hash(const char *token);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "csv.h"
 #include "db.h"
 #include "invoice_act.h"
@@ -37,13 +38,11 @@ enum { C_ID, C_NUMBER, C_CLIENT, C_AMOUNT, C_CURRENCY, C_SENT, C_DUE, C_STATUS, 
 
 /* ---- small formatting -------------------------------------------------------------------- */
 
-/* "2026-03-15" as "15/03/2026" (fr) or kept (en); "" stays "". */
+/* clock_date_for_locale, "" for no date: "15/03/2026" (fr), "2026-03-15" (en). */
 static char *short_date(const char *ymd, const char *lang)
 {
-    unsigned y, m, d;
-    if (strcmp(lang, "fr") != 0 || sscanf(ymd, "%4u-%2u-%2u", &y, &m, &d) != 3)
-        return g_strdup(ymd);
-    return g_strdup_printf("%02u/%02u/%04u", d, m, y);
+    char *d = clock_date_for_locale(ymd, lang);
+    return d ? d : g_strdup("");
 }
 
 static void set_taken(json_t *obj, const char *key, char *value)
@@ -101,15 +100,15 @@ static char *list_filter_query(const list_filter *f)
 
 /* ---- the list --------------------------------------------------------------------------------- */
 
-static PGresult *list_query(portal_req *p, const char *sql, const list_filter *f, long limit,
-                            long offset, char **err)
+/* sql takes the first n of: artisan, status, search, limit, offset. */
+static PGresult *list_query(portal_req *p, const char *sql, int n, const list_filter *f,
+                            long limit, long offset, char **err)
 {
     char id[24], lim[24], off[24];
     g_snprintf(id, sizeof id, "%" G_GINT64_FORMAT, p->user->artisan_id);
     g_snprintf(lim, sizeof lim, "%ld", limit);
     g_snprintf(off, sizeof off, "%ld", offset);
     const char *params[] = { id, f->status, f->search, lim, off };
-    int n = sql == SQL_PORTAL_INVOICE_TOTALS ? 1 : sql == SQL_PORTAL_INVOICE_COUNT ? 3 : 5;
     return db_exec(p->db, sql, n, params, err);
 }
 
@@ -172,11 +171,11 @@ void portal_invoices(portal_req *p)
     list_filter_read(p, &f);
     char *err = NULL;
     gboolean filtered = *f.status || *f.search;
-    PGresult *rows = list_query(p, SQL_PORTAL_INVOICE_PAGE, &f, LIST_PAGE_SIZE,
+    PGresult *rows = list_query(p, SQL_PORTAL_INVOICE_PAGE, 5, &f, LIST_PAGE_SIZE,
                                 (f.page - 1) * LIST_PAGE_SIZE, &err);
-    PGresult *totals = rows ? list_query(p, SQL_PORTAL_INVOICE_TOTALS, &f, 0, 0, &err) : NULL;
+    PGresult *totals = rows ? list_query(p, SQL_PORTAL_INVOICE_TOTALS, 1, &f, 0, 0, &err) : NULL;
     /* Without a filter the totals' count is the list's. */
-    PGresult *count = totals && filtered ? list_query(p, SQL_PORTAL_INVOICE_COUNT, &f, 0, 0,
+    PGresult *count = totals && filtered ? list_query(p, SQL_PORTAL_INVOICE_COUNT, 3, &f, 0, 0,
                                                       &err) : NULL;
     if (!totals || (filtered && !count)) {
         PQclear(rows);
@@ -235,7 +234,7 @@ void portal_invoices_csv(portal_req *p)
     list_filter f;
     list_filter_read(p, &f);
     char *err = NULL;
-    PGresult *rows = list_query(p, SQL_PORTAL_INVOICE_PAGE, &f, CSV_MAX_ROWS, 0, &err);
+    PGresult *rows = list_query(p, SQL_PORTAL_INVOICE_PAGE, 5, &f, CSV_MAX_ROWS, 0, &err);
     g_free(f.search);
     if (!rows) {
         portal_db_fail(p, "invoice export", err);
@@ -329,7 +328,9 @@ static json_t *timeline_entry(const portal_req *p, const char *at, const char *k
     const char *label = portal_word(p, key);
     json_t *entry = json_pack("{s:s, s:s}", "label", *label ? label : kind, "kind", kind);
     const char *time = strchr(at, ' ');      /* "YYYY-MM-DD HH:MI" */
-    char *day = short_date(at, p->lang);
+    char *ymd = g_strndup(at, time ? (gsize) (time - at) : strlen(at));
+    char *day = short_date(ymd, p->lang);
+    g_free(ymd);
     set_taken(entry, "at", g_strdup_printf("%s%s", day, time ? time : ""));
     g_free(day);
     json_t *detail = json_loads(detail_text, 0, NULL);

@@ -38,22 +38,11 @@ char *session_link_new(PGconn *db, gint64 artisan_id, link_purpose purpose, cons
     return token;
 }
 
-/* Only what token_random makes: anything else is not even looked up. */
-static gboolean session_secret_shape(const char *s)
-{
-    if (!s || strlen(s) != 43)
-        return FALSE;
-    for (const char *p = s; *p; p++)
-        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_')
-            return FALSE;
-    return TRUE;
-}
-
 link_result session_link_take(PGconn *db, const char *token, link_purpose purpose,
                               gboolean peek, link_use *out, char **err)
 {
     memset(out, 0, sizeof *out);
-    if (!session_secret_shape(token))
+    if (!token_random_well_formed(token))
         return LINK_INVALID;
     char *hash = token_hash(token);
     const char *params[] = { hash, link_purpose_name(purpose) };
@@ -121,7 +110,7 @@ gboolean session_find(PGconn *db, const gw_request *req, session_user **out, cha
 {
     *out = NULL;
     char *sid = session_cookie_value(gw_request_header(req, "Cookie"));
-    if (!session_secret_shape(sid)) {
+    if (!token_random_well_formed(sid)) {
         g_free(sid);
         return FALSE;
     }

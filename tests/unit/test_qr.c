@@ -215,6 +215,18 @@ START_TEST(test_garbage)
 }
 END_TEST
 
+START_TEST(test_content_id)
+{
+    char *cid = qr_content_id("F-2026.042");
+    ck_assert_str_eq(cid, "qr-F-2026.042@reglo.invalid");
+    g_free(cid);
+    /* Hostile numbers: spaces, brackets, CR LF, UTF-8 bytes, all made '-'. */
+    cid = qr_content_id("F 12<>\r\n\xc3\xa9");
+    ck_assert_str_eq(cid, "qr-F-12------@reglo.invalid");
+    g_free(cid);
+}
+END_TEST
+
 static Suite *qr_suite(void)
 {
     Suite *s = suite_create("qr");
@@ -226,6 +238,7 @@ static Suite *qr_suite(void)
     tcase_add_test(tc, test_png_round_trip);
     tcase_add_test(tc, test_png_limits);
     tcase_add_test(tc, test_garbage);
+    tcase_add_test(tc, test_content_id);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -266,6 +266,25 @@ START_TEST(test_garbage)
 }
 END_TEST
 
+START_TEST(test_random_shape)
+{
+    char *a = token_random(), *b = token_random();
+    ck_assert(token_random_well_formed(a));
+    ck_assert(token_random_well_formed(b));
+    ck_assert_str_ne(a, b);
+    static const char *const bad[] = {
+        "", "short", "../../etc/passwd", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+        ck_assert_msg(!token_random_well_formed(bad[i]), "accepted '%s'", bad[i]);
+    ck_assert(!token_random_well_formed(NULL));
+    g_free(a);
+    g_free(b);
+}
+END_TEST
+
 static Suite *token_suite(void)
 {
     Suite *s = suite_create("token");
@@ -280,6 +299,7 @@ static Suite *token_suite(void)
     tcase_add_test(tc, test_marker_old_key);
     tcase_add_test(tc, test_marker_forged);
     tcase_add_test(tc, test_garbage);
+    tcase_add_test(tc, test_random_shape);
     suite_add_tcase(s, tc);
     return s;
 }

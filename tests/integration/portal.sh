@@ -169,11 +169,11 @@ check "filter En retard: two" test "$(rows st_over)" = 2
 req st_rem "${C[@]}" "$GW/portal/factures?statut=reminded" >/dev/null
 check "filter Relancée: one, ×1" bash -c "grep -q '>F-0009<' '$H/st_rem.b' && grep -q 'Relancée ×1' '$H/st_rem.b'"
 req st_pause "${C[@]}" "$GW/portal/factures?statut=paused" >/dev/null
-check "filter En pause: F-0006" has st_pause '>F-0006<'
+check "filter En pause: F-0006 alone" bash -c "grep -q '>F-0006<' '$H/st_pause.b' && [ \$(grep -c 'data-label=\"Numéro\"' '$H/st_pause.b') = 1 ]"
 req st_und "${C[@]}" "$GW/portal/factures?statut=undelivered" >/dev/null
-check "filter Non délivrée: F-0007" has st_und '>F-0007<'
+check "filter Non délivrée: F-0007 alone" bash -c "grep -q '>F-0007<' '$H/st_und.b' && [ \$(grep -c 'data-label=\"Numéro\"' '$H/st_und.b') = 1 ]"
 req st_view "${C[@]}" "$GW/portal/factures?statut=viewed" >/dev/null
-check "filter Vue: F-0005" has st_view '>F-0005<'
+check "filter Vue: F-0005 alone" bash -c "grep -q '>F-0005<' '$H/st_view.b' && [ \$(grep -c 'data-label=\"Numéro\"' '$H/st_view.b') = 1 ]"
 req search "${C[@]}" --get --data-urlencode "q=50%_" "$GW/portal/factures" >/dev/null
 check "search is literal ('50%_' finds F-50%_X only)" \
     bash -c "[ \$(grep -c 'data-label=\"Numéro\"' '$H/search.b') = 1 ] && grep -q 'F-50%_X' '$H/search.b'"
@@ -277,6 +277,9 @@ check "  stored" test "$(art "reminders::text || reminders_from || link_default 
 check "bad custom days: 400, nothing changed" \
     test "$(opt_post save_bad payment=on r7=on 'other_steps=7, abc' locale=en bic=AGRIFRPP):$(art "reminders::text || locale")" = "400:{-3,7,45}fr"
 check "  says why" has save_bad 'entre -60 et 365'
+check "a bad BIC: 400, nothing changed" \
+    test "$(opt_post bic_bad payment=on r15=on 'bic=AG<RI>' locale=en):$(art "bic || reminders::text || locale")" = "400:AGRIFRPP{-3,7,45}fr"
+check "  says why" has bic_bad 'BIC n&#39;est pas valide'
 check "a bad IBAN: 400, nothing changed" \
     test "$(opt_post iban_bad payment=on r15=on 'iban=FR76 3000 6000 0112 3456 7890 188' bic=AGRIFRPP):$(art "iban || reminders::text")" = "400:$IBAN{-3,7,45}"
 before=$(mails_to "$JEAN")
@@ -310,19 +313,20 @@ check "  nothing stored" test "$(stored)" = 0
 check "a payment block without the payment link: 400" \
     test "$(req t_nolink "${C[@]}" --data-urlencode "csrf=$CSRF" --data-urlencode action=save \
             --data-urlencode langue=fr --data-urlencode "body=Payez vite." "$GW/portal/modeles/block.txt")" = 400
-check "  says the link is missing" has t_nolink 'link'
+check "  says the link is missing, at line 1" has t_nolink 'ligne 1 : le lien de paiement {{link}} manque'
 check "a template that does not parse: 400" test "$(tpl_post t_parse save $'a\nb\n{{#x}}\n{{link}}')" = 400
-check "  with its line" has t_parse 'ligne'
+check "  with its line (3) and the reason" has t_parse 'ligne 3 : la section {{#x}} n'
 check "  nothing stored" test "$(stored)" = 0
 check "preview: 200, rendered, not stored" \
     test "$(tpl_post t_prev preview $'Cher client, {{amount}} à régler : {{link}}'):$(stored)" = "200:0"
-check "  the sample amount in the preview" has t_prev 'Cher client, '
+check "  the sample amount in the preview (not only the editor)" has t_prev 'class="preview-text">Cher client, 1'
 check "save: 303" test "$(tpl_post t_save save $'Cher client, {{amount}} à régler : {{link}}\r\nMerci.')" = 303
 check "  stored for J+7, with LF line ends" \
     test "$(psql_q "SELECT step || ':' || (body LIKE E'%\\r%') FROM template WHERE artisan_id = $JEAN_ID AND name = 'reminder.txt'")" = "7:false"
 check "  the editor shows it" bash -c "curl -s -H 'Cookie: reglo_portal=$SID' '$E?etape=7&langue=fr' | grep -q 'Cher client'"
 check "reset: 303, back to the default" test "$(tpl_post t_reset reset x):$(stored)" = "303:0"
 check "an unknown template: 404" test "$(req t_unknown "${C[@]}" "$GW/portal/modeles/../../etc/passwd")" = 404
+check "a step that is not a number: 404" test "$(req t_badstep "${C[@]}" "$GW/portal/modeles/reminder.txt?etape=7x%00")" = 404
 check "a step on the block: 404" test "$(req t_blockstep "${C[@]}" "$GW/portal/modeles/block.txt?etape=7")" = 404
 
 # ---- oversized and odd requests ------------------------------------------------------------------------

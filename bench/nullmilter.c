@@ -3,8 +3,9 @@
  *
  * It negotiates the same actions, skipped steps and no-reply steps as reglo-milter and gives
  * the same answers at the same steps, without a database or a parser: mail from anyone but
- * the artisan is read up to the end of its headers and accepted there (reglo-milter reads
- * them for thread tracking), the artisan's mail is received whole (headers, body) and let go
+ * the artisan is accepted at DATA when no recipient is in the artisan's domain, else read up
+ * to the end of its headers and accepted there (reglo-milter reads them for thread
+ * tracking), the artisan's mail is received whole (headers, body) and let go
  * unchanged at end of message. Connect, MAIL, RCPT, header and body chunk steps get no reply
  * where the MTA offers that (SMFIP_NR_*), as in reglo-milter. So the difference between
  * this and reglo-milter is reglo's own work; the difference between this and no milter at
@@ -26,8 +27,10 @@ static const char *artisan;
 /* The no-reply steps (SMFIP_NR_*) of reglo-milter; those negotiated are in the private
  * pointer (an integer, never dereferenced). */
 #define NM_NO_REPLY (SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_BODY)
-/* Set in the private pointer while the message under way is not the artisan's. */
+/* Set in the private pointer while the message under way is not the artisan's, and when
+ * one of its recipients is in the artisan's domain. */
 #define NM_OTHER 1UL
+#define NM_WATCHED 2UL
 
 static unsigned long nm_flags(SMFICTX *ctx)
 {
@@ -46,7 +49,7 @@ static sfsistat nm_envfrom(SMFICTX *ctx, char **argv)
         from++;
     size_t n = strlen(artisan);
     int is_artisan = strncasecmp(from, artisan, n) == 0 && (from[n] == '>' || from[n] == '\0');
-    unsigned long flags = nm_flags(ctx) & ~NM_OTHER;
+    unsigned long flags = nm_flags(ctx) & ~(NM_OTHER | NM_WATCHED);
     smfi_setpriv(ctx, (void *) (uintptr_t) (flags | (is_artisan ? 0 : NM_OTHER)));
     return nm_answer(ctx, SMFIP_NR_MAIL);
 }
@@ -57,7 +60,13 @@ static sfsistat nm_continue(SMFICTX *ctx)
     return SMFIS_CONTINUE;
 }
 
-/* reglo-milter accepts mail that is not the artisan's at the end of its headers. */
+/* reglo-milter accepts mail that is not the artisan's at DATA, or at the end of its headers
+ * when it may be in an invoice's thread. */
+static sfsistat nm_data(SMFICTX *ctx)
+{
+    return (nm_flags(ctx) & (NM_OTHER | NM_WATCHED)) == NM_OTHER ? SMFIS_ACCEPT : SMFIS_CONTINUE;
+}
+
 static sfsistat nm_eoh(SMFICTX *ctx)
 {
     return (nm_flags(ctx) & NM_OTHER) ? SMFIS_ACCEPT : SMFIS_CONTINUE;
@@ -72,7 +81,11 @@ static sfsistat nm_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 
 static sfsistat nm_envrcpt(SMFICTX *ctx, char **argv)
 {
-    (void) argv;
+    const char *domain = strrchr(artisan, '@');
+    const char *at = strrchr(argv[0], '@');
+    size_t n = strlen(domain);
+    if (at && strncasecmp(at, domain, n) == 0 && (at[n] == '>' || at[n] == '\0'))
+        smfi_setpriv(ctx, (void *) (uintptr_t) (nm_flags(ctx) | NM_WATCHED));
     return nm_answer(ctx, SMFIP_NR_RCPT);
 }
 
@@ -90,7 +103,7 @@ static sfsistat nm_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
     return nm_answer(ctx, SMFIP_NR_BODY);
 }
 
-/* reglo-milter's negotiation: header and body changes, no HELO, DATA or unknown commands,
+/* reglo-milter's negotiation: header and body changes, no HELO or unknown commands,
  * no reply to the steps whose answer can wait. */
 static sfsistat nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
                              unsigned long f3, unsigned long *pf0, unsigned long *pf1,
@@ -99,7 +112,7 @@ static sfsistat nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
     (void) f2;
     (void) f3;
     *pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_QUARANTINE);
-    *pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_SKIP | NM_NO_REPLY);
+    *pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_SKIP | NM_NO_REPLY);
     smfi_setpriv(ctx, (void *) (uintptr_t) (f1 & NM_NO_REPLY));
     *pf2 = 0;
     *pf3 = 0;
@@ -113,6 +126,7 @@ static struct smfiDesc desc = {
     .xxfi_connect = nm_connect,
     .xxfi_envfrom = nm_envfrom,
     .xxfi_envrcpt = nm_envrcpt,
+    .xxfi_data = nm_data,
     .xxfi_header = nm_header,
     .xxfi_eoh = nm_eoh,
     .xxfi_body = nm_body,
@@ -122,7 +136,7 @@ static struct smfiDesc desc = {
 
 int main(int argc, char **argv)
 {
-    if (argc != 3 || strncmp(argv[1], "unix:", 5) != 0) {
+    if (argc != 3 || strncmp(argv[1], "unix:", 5) != 0 || !strchr(argv[2], '@')) {
         fprintf(stderr, "usage: nullmilter unix:/path ARTISAN_ADDRESS\n");
         return 2;
     }

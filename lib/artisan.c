@@ -46,6 +46,17 @@ artisan_lookup_result artisan_lookup(PGconn *db, const char *email, artisan **ou
     return *out ? ARTISAN_FOUND : ARTISAN_UNKNOWN;
 }
 
+artisan_lookup_result artisan_domain_lookup(PGconn *db, const char *domain, char **err)
+{
+    const char *params[] = { domain };
+    PGresult *res = db_exec(db, SQL_ARTISAN_DOMAIN_KNOWN, 1, params, err);
+    if (!res)
+        return ARTISAN_DB_ERROR;
+    artisan_lookup_result found = PQntuples(res) > 0 ? ARTISAN_FOUND : ARTISAN_UNKNOWN;
+    PQclear(res);
+    return found;
+}
+
 GPtrArray *artisan_list(PGconn *db, char **err)
 {
     PGresult *res = db_exec(db, SQL_ARTISAN_LIST, 0, NULL, err);

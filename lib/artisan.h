@@ -27,6 +27,8 @@ typedef struct artisan {
 typedef enum { ARTISAN_FOUND, ARTISAN_UNKNOWN, ARTISAN_DB_ERROR } artisan_lookup_result;
 
 artisan_lookup_result artisan_lookup(PGconn *db, const char *email, artisan **out, char **err);
+/* ARTISAN_FOUND when an artisan (enabled or not) has an address in this domain. */
+artisan_lookup_result artisan_domain_lookup(PGconn *db, const char *domain, char **err);
 /* Insert (id 0) or update (id set). */
 gboolean artisan_save(PGconn *db, artisan *a, char **err);
 /* All artisans (GPtrArray of artisan*, free with g_ptr_array_unref), NULL on error. */

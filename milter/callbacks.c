@@ -4,18 +4,22 @@
  * A conn_state lives from negotiation to close and owns the client address and, for the
  * message under way, a msg_state (sender, recipients, headers, spooled bytes) that is freed
  * at end of message, abort or close. Trust and sender are decided at MAIL FROM. An enrolled
- * artisan's message is read whole (MSG_ARTISAN). Other mail (MSG_WATCH) is read up to the
- * end of its headers only, never its body: without thread headers it is accepted there,
- * with them one lookup tells whether it is a reply in a tracked invoice thread (threads.c).
- * Null-sender mail that looks like a bounce (MSG_BOUNCE) is read up to BOUNCE_MAX bytes.
+ * artisan's message is read whole (MSG_ARTISAN). Other mail matters only when it may be a
+ * client's reply or a bounce, i.e. when a recipient is in an enrolled artisan's domain
+ * (policy_recipient_watched); the rest is accepted at DATA, before the MTA sends any of its
+ * content. Watched mail (MSG_WATCH) is read up to the end of its headers only, never its
+ * body: without thread headers it is accepted there, with them one lookup tells whether it
+ * is a reply in a tracked invoice thread (threads.c). Null-sender mail to such a recipient
+ * that looks like a bounce (MSG_BOUNCE) is read up to BOUNCE_MAX bytes. An MTA that does not
+ * send DATA (Postfix's non-SMTP mail) gets the same decision at end of headers.
  * Only artisan mail is ever changed; thread tracking never delays or alters other mail,
  * whatever happens to the database.
  *
  * Protocol cost: every step that answers is a round trip in which the MTA and the milter both
  * wait. Where the MTA offers it, connect, MAIL, RCPT, header and body chunk steps are
  * negotiated without reply (SMFIP_NR_*): their callbacks answer SMFIS_NOREPLY, and a verdict
- * they reach (an error, the size cap) is kept and given at the next step that answers: end
- * of headers (which always answers: other mail is accepted there) or end of message.
+ * they reach (an error, the size cap) is kept and given at the next step that answers: DATA,
+ * end of headers (which always answer: other mail is accepted there) or end of message.
  * libmilter turns any other answer of a no-reply step into "no reply" but still changes
  * its own state on ACCEPT/REJECT, which would then ignore the MTA's next commands: no such
  * answer may leave a no-reply step.
@@ -37,6 +41,8 @@
 #define MAX_RCPTS 1000
 /* A bounce's report and the head of the returned message come first: enough to read. */
 #define BOUNCE_MAX (256 * 1024)
+/* Why other mail was not read, in the log (bench/run counts these lines). */
+#define NOT_WATCHED "no recipient in an artisan's domain"
 
 /*
  * Large messages (past memory_threshold, spooled to a file) are parsed and rewritten two at
@@ -62,6 +68,7 @@ typedef struct msg_state {
     char *envelope_from;           /* its address, lower-case; NULL for <> */
     const char *why;               /* static: why it is not artisan mail */
     thread_heads *heads;           /* MSG_WATCH, MSG_BOUNCE */
+    gboolean rcpt_watched;         /* MSG_WATCH, MSG_BOUNCE: a recipient may be in a thread */
     gboolean capped;               /* MSG_BOUNCE: BOUNCE_MAX reached, the rest is skipped */
     GPtrArray *rcpts;              /* of char*, NULL-terminated for rewrite_ctx */
     GPtrArray *headers;            /* header_field, as the MTA gave them */
@@ -231,6 +238,27 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
     return step_reply(c, SMFIP_NR_MAIL, envfrom(ctx, c, argv[0]));
 }
 
+/* how: what spared the rest of the message, for the log. */
+static sfsistat pass_untouched(SMFICTX *ctx, msg_state *m, const char *how)
+{
+    log_debug("%s: from=%s: %s, %s, accepted untouched", m->queue_id, m->mail_from, m->why, how);
+    msg_end(ctx);
+    return SMFIS_ACCEPT;
+}
+
+/* A database failure here costs only speed: the message is read as if the recipient were
+ * watched. */
+static void watch_recipient(SMFICTX *ctx, msg_state *m, const char *rcpt_arg)
+{
+    char *err = NULL;
+    policy_verdict v = policy_recipient_watched(milter.conf, milter.pool, rcpt_arg, &err);
+    if (v == POLICY_ERROR)
+        log_error("%s: from=%s: recipient lookup: %s; headers read for thread tracking",
+                  queue_id_of(ctx), m->mail_from, err);
+    m->rcpt_watched = v != POLICY_SKIP;
+    g_free(err);
+}
+
 static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 {
     conn_state *c = conn_of(ctx);
@@ -242,8 +270,39 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
             g_ptr_array_add(c->msg->rcpts, address);
         else
             g_free(address);
-    }
+    } else if (!c->msg->rcpt_watched)
+        watch_recipient(ctx, c->msg, argv[0]);
     return step_reply(c, SMFIP_NR_RCPT, SMFIS_CONTINUE);
+}
+
+/*
+ * What DATA and end of headers answer before looking at the message: a verdict kept from a
+ * no-reply step, or ACCEPT for mail whose recipients are all outside the artisans' domains
+ * (it can be no reply in an invoice's thread and no bounce of ours). At DATA that spares
+ * the MTA sending its content; an MTA without the DATA step (non-SMTP mail) gets the same
+ * answer at end of headers. FALSE when the message goes on.
+ */
+static gboolean answered_early(SMFICTX *ctx, conn_state *c, sfsistat *st)
+{
+    if (take_deferred(ctx, c, st))
+        return TRUE;
+    *st = SMFIS_ACCEPT;
+    if (!c || !c->msg)
+        return TRUE;
+    msg_state *m = c->msg;
+    g_free(m->queue_id);
+    m->queue_id = g_strdup(queue_id_of(ctx));
+    if (m->mode != MSG_ARTISAN && !m->rcpt_watched) {
+        *st = pass_untouched(ctx, m, NOT_WATCHED);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+static sfsistat cb_data(SMFICTX *ctx)
+{
+    sfsistat st;
+    return answered_early(ctx, conn_of(ctx), &st) ? st : SMFIS_CONTINUE;
 }
 
 /* Past the size cap the message passes untouched; we stop buffering at once. */
@@ -306,13 +365,6 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
     return c ? step_reply(c, SMFIP_NR_HDR, header(ctx, c, name, value)) : SMFIS_ACCEPT;
 }
 
-static sfsistat pass_untouched(SMFICTX *ctx, msg_state *m)
-{
-    log_debug("%s: from=%s: %s, accepted untouched", m->queue_id, m->mail_from, m->why);
-    msg_end(ctx);
-    return SMFIS_ACCEPT;
-}
-
 /*
  * Thread tracking of a watched message at the end of its headers. Whatever comes of it, the
  * message goes on unchanged: a database failure is logged, never imposed on the mail.
@@ -320,7 +372,7 @@ static sfsistat pass_untouched(SMFICTX *ctx, msg_state *m)
 static sfsistat watch_decide(SMFICTX *ctx, msg_state *m)
 {
     if (thread_heads_ids(m->heads)->len == 0)
-        return pass_untouched(ctx, m);
+        return pass_untouched(ctx, m, "no thread headers");
     char *err = NULL;
     PGconn *db = db_acquire(milter.pool, &err);
     gboolean ok = db && threads_inbound(db, m->heads, m->envelope_from, m->queue_id, &err);
@@ -337,18 +389,14 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 {
     conn_state *c = conn_of(ctx);
     sfsistat st;
-    if (take_deferred(ctx, c, &st))
+    if (answered_early(ctx, c, &st))
         return st;
-    if (!c || !c->msg)
-        return SMFIS_ACCEPT;
     msg_state *m = c->msg;
-    g_free(m->queue_id);
-    m->queue_id = g_strdup(queue_id_of(ctx));
     if (m->mode == MSG_WATCH)
         return watch_decide(ctx, m);
     if (m->mode == MSG_BOUNCE) {
         if (!thread_heads_maybe_bounce(m->heads))
-            return pass_untouched(ctx, m);
+            return pass_untouched(ctx, m, "not a bounce");
         st = bounce_keep(ctx, c, "\r\n", 2);
         m->in_body = TRUE;
         return st;
@@ -571,7 +619,8 @@ static sfsistat cb_close(SMFICTX *ctx)
 
 /*
  * Only the steps we use, and no reply where our answer can wait (see the top), so the MTA
- * spares those round trips. End of headers keeps its answer: it accepts other mail there.
+ * spares those round trips. DATA and end of headers keep their answers: they accept other
+ * mail.
  * No reply for body chunks costs SMFIS_SKIP (a capped bounce is received to its end).
  */
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
@@ -582,7 +631,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     (void) f3;
     const unsigned long want_actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY |
                                        SMFIF_QUARANTINE;
-    const unsigned long skip_steps = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_SKIP;
+    const unsigned long skip_steps = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_SKIP;
     const unsigned long no_reply = SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT |
                                    SMFIP_NR_HDR | SMFIP_NR_BODY;
     if ((f0 & want_actions) != want_actions) {
@@ -607,6 +656,7 @@ struct smfiDesc milter_desc = {
     .xxfi_connect = cb_connect,
     .xxfi_envfrom = cb_envfrom,
     .xxfi_envrcpt = cb_envrcpt,
+    .xxfi_data = cb_data,
     .xxfi_header = cb_header,
     .xxfi_eoh = cb_eoh,
     .xxfi_body = cb_body,

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "ttlcache.h"
+
 char *policy_address(const char *arg)
 {
     if (!arg)
@@ -22,70 +24,62 @@ char *policy_address(const char *arg)
 
 /*
  * Who is enrolled changes rarely; every message asks. A short-lived per-process memory of
- * the answers (artisan or "not enrolled") spares PostgreSQL a query per message; a change
- * of enrolment or settings applies within milter.sender_cache_ttl seconds.
+ * the answers spares PostgreSQL a query per message; a change of enrolment or settings
+ * applies within milter.sender_cache_ttl seconds. Senders map to a copy of the artisan
+ * (NULL: not enrolled), domains to DOMAIN_WATCHED or DOMAIN_OTHER.
  */
-#define SENDER_CACHE_MAX 10000
+#define POLICY_CACHE_MAX 10000
+#define DOMAIN_WATCHED GINT_TO_POINTER(1)
+#define DOMAIN_OTHER GINT_TO_POINTER(2)
 
-typedef struct sender_entry {
-    artisan *who;             /* NULL: not enrolled */
-    gint64 expires;           /* monotonic microseconds */
-} sender_entry;
-
-static GMutex sender_lock;
-static GHashTable *sender_cache;   /* address -> sender_entry */
-
-static void sender_entry_free(gpointer p)
-{
-    sender_entry *e = p;
-    artisan_free(e->who);
-    g_free(e);
-}
-
-/* TRUE when the cache knows the address; *who is a copy (NULL: not enrolled). */
-static gboolean sender_cached(const char *address, artisan **who)
-{
-    gboolean known = FALSE;
-    g_mutex_lock(&sender_lock);
-    sender_entry *e = sender_cache ? g_hash_table_lookup(sender_cache, address) : NULL;
-    if (e && e->expires > g_get_monotonic_time()) {
-        *who = e->who ? artisan_dup(e->who) : NULL;
-        known = TRUE;
-    }
-    g_mutex_unlock(&sender_lock);
-    return known;
-}
-
-static void sender_remember(const char *address, const artisan *who, int ttl)
-{
-    if (ttl <= 0)
-        return;
-    sender_entry *e = g_new0(sender_entry, 1);
-    e->who = who ? artisan_dup(who) : NULL;
-    e->expires = g_get_monotonic_time() + (gint64) ttl * G_USEC_PER_SEC;
-    g_mutex_lock(&sender_lock);
-    if (!sender_cache)
-        sender_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, sender_entry_free);
-    if (g_hash_table_size(sender_cache) >= SENDER_CACHE_MAX)
-        g_hash_table_remove_all(sender_cache);
-    g_hash_table_replace(sender_cache, g_strdup(address), e);
-    g_mutex_unlock(&sender_lock);
-}
+static ttl_cache sender_cache = TTL_CACHE_INIT(POLICY_CACHE_MAX, (ttl_copy_fn) artisan_dup,
+                                               (GDestroyNotify) artisan_free);
+static ttl_cache domain_cache = TTL_CACHE_INIT(POLICY_CACHE_MAX, NULL, NULL);
 
 /* The enrolled artisan with this address, from the cache or PostgreSQL. */
 static artisan_lookup_result sender_lookup(db_pool *pool, const char *address, int ttl,
                                            artisan **who, char **err)
 {
-    if (sender_cached(address, who))
+    gpointer cached;
+    if (ttl_cache_get(&sender_cache, address, &cached)) {
+        *who = cached;
         return *who ? ARTISAN_FOUND : ARTISAN_UNKNOWN;
+    }
     PGconn *db = db_acquire(pool, err);
     if (!db)
         return ARTISAN_DB_ERROR;
     artisan_lookup_result found = artisan_lookup(db, address, who, err);
     db_release(pool, db, found == ARTISAN_DB_ERROR);
     if (found != ARTISAN_DB_ERROR)
-        sender_remember(address, *who, ttl);
+        ttl_cache_put(&sender_cache, address, *who ? artisan_dup(*who) : NULL, ttl);
     return found;
+}
+
+policy_verdict policy_recipient_watched(const reglo_conf *conf, db_pool *pool,
+                                        const char *rcpt_arg, char **err)
+{
+    char *address = policy_address(rcpt_arg);
+    if (!address)
+        return POLICY_SKIP;
+    const char *domain = strrchr(address, '@') + 1;
+    gpointer cached;
+    policy_verdict v;
+    if (ttl_cache_get(&domain_cache, domain, &cached))
+        v = cached == DOMAIN_WATCHED ? POLICY_PROCESS : POLICY_SKIP;
+    else {
+        PGconn *db = db_acquire(pool, err);
+        artisan_lookup_result found = db ? artisan_domain_lookup(db, domain, err)
+                                         : ARTISAN_DB_ERROR;
+        if (db)
+            db_release(pool, db, found == ARTISAN_DB_ERROR);
+        v = found == ARTISAN_DB_ERROR ? POLICY_ERROR
+            : found == ARTISAN_FOUND ? POLICY_PROCESS : POLICY_SKIP;
+        if (v != POLICY_ERROR)
+            ttl_cache_put(&domain_cache, domain, v == POLICY_PROCESS ? DOMAIN_WATCHED : DOMAIN_OTHER,
+                          conf->sender_cache_ttl);
+    }
+    g_free(address);
+    return v;
 }
 
 static gboolean client_trusted(const reglo_conf *conf, const struct sockaddr *client,

@@ -50,21 +50,47 @@ local plain_headers = {
 }
 
 local ok, err = pcall(function()
-    -- Untrusted client, no SASL: not artisan mail; without thread headers it is accepted at
-    -- the end of its headers, its body never read.
+    -- Untrusted client, no SASL: not artisan mail. No recipient in an artisan's domain: it
+    -- can be no reply in an invoice's thread, accepted at DATA before its content.
     local c = session("mx.example", "192.0.2.1", nil, "<jean@artisan.test>")
     check("untrusted client: CONTINUE at MAIL FROM (thread tracking)", mt.getreply(c) == SMFIR_CONTINUE)
     assert(mt.rcptto(c, "<client@example.test>") == nil)
-    send_headers(c, plain_headers)
-    check("untrusted client, no thread headers: ACCEPT at end of headers", mt.getreply(c) == SMFIR_ACCEPT)
+    assert(mt.data(c) == nil, "data")
+    check("untrusted client, recipient elsewhere: ACCEPT at DATA", mt.getreply(c) == SMFIR_ACCEPT)
     mt.disconnect(c)
 
-    -- Trusted client, sender not enrolled, no thread headers: ACCEPT at end of headers.
+    -- Trusted client, sender not enrolled, recipients elsewhere: ACCEPT at DATA.
     c = session("localhost", "127.0.0.1", nil, "<someone@elsewhere.test>")
     check("non-enrolled sender: CONTINUE at MAIL FROM", mt.getreply(c) == SMFIR_CONTINUE)
     assert(mt.rcptto(c, "<client@example.test>") == nil)
+    assert(mt.rcptto(c, "<Other@Example.TEST>") == nil)
+    assert(mt.data(c) == nil, "data")
+    check("non-enrolled sender, recipients elsewhere: ACCEPT at DATA", mt.getreply(c) == SMFIR_ACCEPT)
+    mt.disconnect(c)
+
+    -- One recipient (of several, any case) in the artisan's domain, even another address
+    -- there: read up to the end of its headers; without thread headers, accepted there.
+    c = session("localhost", "127.0.0.1", nil, "<someone@elsewhere.test>")
+    assert(mt.rcptto(c, "<client@example.test>") == nil)
+    assert(mt.rcptto(c, "<Contact@ARTISAN.test>") == nil)
+    assert(mt.data(c) == nil, "data")
+    check("recipient in an artisan's domain: CONTINUE at DATA", mt.getreply(c) == SMFIR_CONTINUE)
     send_headers(c, plain_headers)
-    check("non-enrolled sender, no thread headers: ACCEPT at end of headers", mt.getreply(c) == SMFIR_ACCEPT)
+    check("recipient in an artisan's domain, no thread headers: ACCEPT at end of headers", mt.getreply(c) == SMFIR_ACCEPT)
+    mt.disconnect(c)
+
+    -- A malformed recipient is nobody's: accepted at DATA.
+    c = session("localhost", "127.0.0.1", nil, "<someone@elsewhere.test>")
+    assert(mt.rcptto(c, "<no-at-sign>") == nil)
+    assert(mt.data(c) == nil, "data")
+    check("malformed recipient: ACCEPT at DATA", mt.getreply(c) == SMFIR_ACCEPT)
+    mt.disconnect(c)
+
+    -- The artisan's own mail goes on at DATA whatever its recipients.
+    c = session("localhost", "127.0.0.1", nil, "<jean@artisan.test>")
+    assert(mt.rcptto(c, "<client@example.test>") == nil)
+    assert(mt.data(c) == nil, "data")
+    check("artisan: CONTINUE at DATA", mt.getreply(c) == SMFIR_CONTINUE)
     mt.disconnect(c)
 
     -- A reply whose In-Reply-To/References are not tracked: one lookup, ACCEPT, unchanged.

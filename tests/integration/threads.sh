@@ -78,6 +78,21 @@ D=$(reply stranger@elsewhere.test "$ARTISAN" "Re: Facture F-THR-001 stranger" in
           stranger-1@elsewhere.test "Je ne suis pas le client.")
 check "stranger's reply in the thread delivered byte-identical" python3 "$MP" unchanged "$M/stranger-1@elsewhere.test.eml" "$D"
 check "only one client_reply event" test "$(events F-THR-001)" = "sent,client_reply"
+# Mail to no address in an artisan's domain cannot be a reply to the artisan nor a bounce of
+# ours: accepted at DATA, its content never sent to the milter, even in a tracked thread.
+D=$(reply "$CLIENT" compta@example.test "Re: Facture F-THR-001 compta" inv-a@artisan.test \
+          client-fwd-1@example.test $'Pour paiement.\n#payée\n')
+check "reply to another domain delivered byte-identical" python3 "$MP" unchanged "$M/client-fwd-1@example.test.eml" "$D"
+check "reply to another domain: accepted at DATA" grep -q "from=<$CLIENT>: not-enrolled, no recipient in an artisan's domain, accepted untouched" "$T/reglo/milter.log"
+check "reply to another domain: not in the thread" test "$(q "SELECT count(*) FROM thread_message WHERE message_id = 'client-fwd-1@example.test'")" = 0
+sed -e 's/facture-0042.1776153728@artisan.test/inv-a@artisan.test/' \
+    -e 's/Undelivered Mail Returned to Sender/Undelivered Mail elsewhere/' \
+    -e '/^Return-Path: <>/d' "$FIX/dsn_postfix.eml" >"$M/dsn-elsewhere.eml"
+swaks --server "127.0.0.1:$SMTPD_PORT" --from '<>' --to someone@example.test --data "$M/dsn-elsewhere.eml" --suppress-data --hide-all
+D=$(delivered "Undelivered Mail elsewhere")
+check "bounce to another domain delivered byte-identical" python3 "$MP" unchanged "$M/dsn-elsewhere.eml" "$D"
+check "bounce to another domain: the invoice stays sent" test "$(inv F-THR-001 status)" = sent
+check "nothing recorded for mail to other domains" test "$(events F-THR-001)" = "sent,client_reply"
 $MKMAIL --from "$CLIENT" --to "$ARTISAN" --subject "Absent auto" --text "Je suis absent." \
         --header "In-Reply-To: <inv-a@artisan.test>" --header "Auto-Submitted: auto-replied" -o "$M/auto.eml"
 swaks --server "127.0.0.1:$SMTPD_PORT" --from '<>' --to "$ARTISAN" --data "$M/auto.eml" --suppress-data --hide-all

@@ -127,12 +127,13 @@ unit: san
 demo: deps all
 	tests/demo/run build
 
-# The milter's report, then the gateway's and the reminders' appended: bench/RESULTS.md.
+# Each benchmark writes its report in bench/out/; bench/compose makes bench/RESULTS.md of them.
 bench: deps all
 	bench/run build
 	bench/gateway.sh build
 	bench/reminders.sh build
 	bench/portal.sh build
+	bench/compose
 	cat bench/out/gateway.md bench/out/reminders.md bench/out/portal.md >> bench/RESULTS.md
 
 install: all

@@ -20,7 +20,7 @@ DEBS = build-essential pkg-config python3 \
        libconfuse-dev libmicrohttpd-dev libjansson-dev libpng-dev libssl-dev \
        libpoppler-glib-dev libxml2-dev check \
        postgresql postfix miltertest zbar-tools swaks qrencode poppler-utils curl openssl \
-       chromium wrk nginx
+       chromium wrk nginx clang libclang-rt-14-dev
 
 PKGS = glib-2.0 gmime-3.0 libxml-2.0 poppler-glib jansson libcrypto libcurl libqrencode libpng \
        libpq libconfuse milter libmicrohttpd
@@ -62,7 +62,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 PROGS = $(BUILD)/reglo-milter $(BUILD)/reglo $(BUILD)/reglo-gateway
 
-.PHONY: all deps check unit demo bench install clean san
+.PHONY: all deps check unit demo bench install clean san fuzz
 all: $(PROGS)
 
 # V=1 shows the whole command lines.
@@ -103,6 +103,13 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libgateway.a $(BUILD)/libregl
 
 unit-bins: $(UNIT_BIN)
 
+include tests/fuzz/fuzz.mk
+FUZZ_SECONDS ?= 60
+# Each target over its seeds, then FUZZ_SECONDS of fuzzing each (make check: the seeds only).
+fuzz: deps
+	$(MAKE) SAN=1 all fuzz-bins
+	tests/fuzz/run build/san $(FUZZ_SECONDS)
+
 # Install the packages that are missing (needs root; a no-op when all are present).
 deps:
 	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -118,7 +125,7 @@ san:
 	$(MAKE) SAN=1 all unit-bins
 
 check: deps
-	$(MAKE) SAN=1 all unit-bins
+	$(MAKE) SAN=1 all unit-bins fuzz-bins
 	tests/run-all build/san
 
 unit: san

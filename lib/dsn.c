@@ -39,10 +39,11 @@ static gboolean dsn_has(const GPtrArray *list, const char *s)
     return FALSE;
 }
 
-/* Keeps distinct values up to max; takes s. */
+/* Keeps distinct values up to max; takes s. Invalid UTF-8 is dropped: it can match no stored
+ * Message-ID or address, and PostgreSQL would refuse the lookup that carries it. */
 static void dsn_add(GPtrArray *list, char *s, guint max)
 {
-    if (!s || !*s || list->len >= max || dsn_has(list, s))
+    if (!s || !*s || list->len >= max || !g_utf8_validate(s, -1, NULL) || dsn_has(list, s))
         g_free(s);
     else
         g_ptr_array_add(list, s);
@@ -176,8 +177,8 @@ void dsn_parse_status(const char *text, size_t len, dsn_report *r)
     }
     dsn_group_done(&g, r, &seen_other);
     g_string_free(field, TRUE);
-    if (!r->failed && seen_other)
-        r->delayed_only = TRUE;
+    /* Over every status part read so far: a failure in any of them ends "delayed only". */
+    r->delayed_only = !r->failed && (r->delayed_only || seen_other);
 }
 
 /* ------------------------------------------------------------------ the MIME tree */

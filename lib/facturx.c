@@ -4,16 +4,21 @@
  * Attachments are read through poppler-glib with a size cap and tried best name first
  * (factur-x.xml, the ZUGFeRD 2.0 name, xrechnung.xml, then the ZUGFeRD 1.0 name, then any
  * other .xml), so a PDF carrying both a 1.0 and a 2.x XML yields the 2.x one. order-x.xml
- * is a purchase order and never tried. Attachment bytes are freed here.
+ * is a purchase order and never tried. poppler runs in a child process (pdfjail.c): it
+ * hands back the candidates' bytes, parsed here (libxml2) in rank order. Attachment bytes
+ * are freed here.
  */
 #include "facturx.h"
 #include "einvoice.h"
+#include "pdfjail.h"
 #include "pdftext.h"
 
 #include <string.h>
 
 #define FACTURX_MAX_XML         (8 * 1024 * 1024)
 #define FACTURX_MAX_ATTACHMENTS 32
+/* All candidates handed back by the child at most (the best ones first). */
+#define FACTURX_MAX_ANSWER      (16 * 1024 * 1024)
 
 /* Lower is better; -1 means not an invoice XML candidate. */
 static int name_rank(const char *name)
@@ -87,30 +92,76 @@ static GArray *rank_attachments(GList *attachments)
     return cands;
 }
 
-static gboolean try_attachment(PopplerAttachment *att, invoice_data *out)
+/*
+ * In the jail's child: the candidates' bytes, best first, each as a 4-byte length (host
+ * order: parent and child are one program) and the bytes; NULL when there is none. What
+ * would pass FACTURX_MAX_ANSWER is left out.
+ */
+static GBytes *candidates_job(const void *pdf, size_t len)
 {
-    GByteArray *xml = attachment_bytes(att);
-    gboolean ok = xml && einvoice_parse((const char *)xml->data, xml->len, out);
-    if (xml)
-        g_byte_array_unref(xml);
-    return ok;
+    PopplerDocument *doc = pdftext_open(pdf, len);
+    if (!doc)
+        return NULL;
+    GList *attachments = poppler_document_get_attachments(doc);
+    GArray *cands = rank_attachments(attachments);
+    GByteArray *answer = g_byte_array_new();
+    for (guint i = 0; i < cands->len; i++) {
+        GByteArray *xml = attachment_bytes(g_array_index(cands, candidate, i).att);
+        if (xml && answer->len + sizeof(guint32) + xml->len <= FACTURX_MAX_ANSWER) {
+            guint32 n = xml->len;
+            g_byte_array_append(answer, (const guint8 *) &n, sizeof n);
+            g_byte_array_append(answer, xml->data, xml->len);
+        }
+        if (xml)
+            g_byte_array_unref(xml);
+    }
+    g_array_unref(cands);
+    g_list_free_full(attachments, g_object_unref);
+    g_object_unref(doc);
+    if (answer->len == 0) {
+        g_byte_array_unref(answer);
+        return NULL;
+    }
+    return g_byte_array_free_to_bytes(answer);
+}
+
+/* The first candidate that parses as an invoice, in the order the child gave them. */
+static gboolean parse_candidates(GBytes *answer, invoice_data *out)
+{
+    gsize left = 0;
+    const guint8 *p = g_bytes_get_data(answer, &left);
+    while (left >= sizeof(guint32)) {
+        guint32 n;
+        memcpy(&n, p, sizeof n);
+        p += sizeof n;
+        left -= sizeof n;
+        if (n > left)
+            return FALSE;
+        invoice_data_clear(out);
+        invoice_data_init(out);
+        if (einvoice_parse((const char *) p, n, out))
+            return TRUE;
+        p += n;
+        left -= n;
+    }
+    return FALSE;
 }
 
 gboolean facturx_extract(const void *pdf, size_t len, invoice_data *out)
 {
     invoice_data_init(out);
-    PopplerDocument *doc = pdftext_open(pdf, len);
-    if (!doc)
+    if (!pdftext_is_pdf(pdf, len) || len > PDFTEXT_MAX_PDF)
         return FALSE;
-    GList *attachments = poppler_document_get_attachments(doc);
-    GArray *cands = rank_attachments(attachments);
-    gboolean found = FALSE;
-    for (guint i = 0; i < cands->len && !found; i++)
-        found = try_attachment(g_array_index(cands, candidate, i).att, out);
-    g_array_unref(cands);
-    g_list_free_full(attachments, g_object_unref);
-    g_object_unref(doc);
+    GBytes *answer = pdfjail_run("Factur-X attachments", candidates_job, pdf, len,
+                                 FACTURX_MAX_ANSWER, NULL);
+    gboolean found = answer && parse_candidates(answer, out);
+    if (answer)
+        g_bytes_unref(answer);
     if (found)
         out->source = INVOICE_SRC_FACTURX;
+    else {
+        invoice_data_clear(out);
+        invoice_data_init(out);
+    }
     return found;
 }

@@ -216,11 +216,27 @@ static mime_safety mime_node_safety(GMimeObject *obj)
 }
 
 /* Whole tree, forwarded messages included: conservative by design. */
+/* gmime keeps a header's raw value as a C string: a NUL byte in it cuts the value, line end
+ * included, and writing the headers back would glue the next header (a Content-Type...) onto
+ * it. Such a header block cannot be written back as it was. */
+static gboolean mime_headers_writable(GMimeObject *obj)
+{
+    GMimeHeaderList *list = g_mime_object_get_header_list(obj);
+    int n = list ? g_mime_header_list_get_count(list) : 0;
+    for (int i = 0; i < n; i++) {
+        const char *raw = g_mime_header_get_raw_value(g_mime_header_list_get_header_at(list, i));
+        size_t len = raw ? strlen(raw) : 0;
+        if (len && raw[len - 1] != '\n')
+            return FALSE;
+    }
+    return TRUE;
+}
+
 static mime_safety mime_tree_safety(GMimeObject *obj, int depth)
 {
     if (!obj)
         return MIME_TOUCHABLE;
-    if (depth > MIME_MAX_DEPTH)
+    if (depth > MIME_MAX_DEPTH || !mime_headers_writable(obj))
         return MIME_UNPARSABLE;
     mime_safety s = mime_node_safety(obj);
     if (s != MIME_TOUCHABLE)
@@ -258,6 +274,8 @@ mime_safety mime_safety_check(GMimeMessage *msg)
     if (!top)
         return MIME_UNPARSABLE;
     if (GMIME_IS_MULTIPART(top) && g_mime_multipart_get_count(GMIME_MULTIPART(top)) <= 0)
+        return MIME_UNPARSABLE;
+    if (!mime_headers_writable(GMIME_OBJECT(msg)))
         return MIME_UNPARSABLE;
     mime_safety s = mime_tree_safety(top, 0);
     if (s != MIME_TOUCHABLE)

@@ -76,7 +76,8 @@ static gboolean starts_with(const char *p, const char *prefix)
 
 /*
  * units + fraction digits → minor units, exactly: fraction digits beyond `digits` must be
- * zeros ("12.3400" is fine for EUR, "12.345" is not).
+ * zeros ("12.3400" is fine for EUR, "12.345" is not), and so must all of them at the
+ * largest amount (MONEY_MAX_UNITS and a fraction is more than it).
  */
 static gboolean to_minor(guint64 units, const char *frac, size_t nfrac, int digits,
                          gboolean negative, gint64 *minor)
@@ -89,9 +90,9 @@ static gboolean to_minor(guint64 units, const char *frac, size_t nfrac, int digi
         if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, d, &v))
             return FALSE;
     }
-    for (size_t i = (size_t)digits; i < nfrac; i++)
-        if (frac[i] != '0')
-            return FALSE;
+    for (size_t i = 0; i < nfrac; i++)
+        if (frac[i] != '0' && (i >= (size_t)digits || units == MONEY_MAX_UNITS))
+            return FALSE;     /* a digit we cannot keep, or more than the largest amount */
     *minor = negative ? -v : v;
     return TRUE;
 }

@@ -2,9 +2,11 @@
  * pdftext — the text of the first pages of a PDF through poppler-glib; see pdftext.h.
  *
  * Returned text is g_malloc'ed (caller frees). Documents are opened over the caller's
- * bytes without a copy and released here.
+ * bytes without a copy and released here; the text is read in a child process (pdfjail.c),
+ * where a crash of poppler costs only that PDF.
  */
 #include "pdftext.h"
+#include "pdfjail.h"
 
 #include <string.h>
 
@@ -61,7 +63,8 @@ static void append_capped(GString *out, const char *text)
     g_string_append_len(out, text, (gssize)n);
 }
 
-char *pdftext_extract(const void *pdf, size_t len)
+/* In the jail's child: the text, or NULL when poppler cannot open the document. */
+static GBytes *text_job(const void *pdf, size_t len)
 {
     PopplerDocument *doc = pdftext_open(pdf, len);
     if (!doc)
@@ -81,5 +84,20 @@ char *pdftext_extract(const void *pdf, size_t len)
             g_object_unref(page);
     }
     g_object_unref(doc);
-    return g_string_free(out, FALSE);
+    return g_string_free_to_bytes(out);
+}
+
+char *pdftext_extract(const void *pdf, size_t len)
+{
+    if (!pdftext_is_pdf(pdf, len) || len > PDFTEXT_MAX_PDF)
+        return NULL;
+    /* The text may end a few bytes past the cap (the last character is kept whole). */
+    GBytes *text = pdfjail_run("PDF text", text_job, pdf, len, PDFTEXT_MAX_TEXT + 8, NULL);
+    if (!text)
+        return NULL;
+    gsize n = 0;
+    const char *data = g_bytes_get_data(text, &n);
+    char *copy = g_strndup(data ? data : "", n);
+    g_bytes_unref(text);
+    return copy;
 }

@@ -714,7 +714,8 @@ static void collect_names(GPtrArray *nodes, GPtrArray *names)
         tmpl_node *n = nodes->pdata[i];
         if (n->kind == N_TEXT || n->kind == N_PARTIAL || !n->path)
             continue;
-        if (!g_ptr_array_find_with_equal_func(names, n->path[0], g_str_equal, NULL))
+        /* "{{.a}}" splits into "", "a": a lookup of "" that names nothing to list. */
+        if (*n->path[0] && !g_ptr_array_find_with_equal_func(names, n->path[0], g_str_equal, NULL))
             g_ptr_array_add(names, g_strdup(n->path[0]));
         if (n->kind == N_INVERTED)
             collect_names(n->children, names);

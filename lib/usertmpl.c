@@ -314,10 +314,23 @@ static const char *const optional_variables[] = {
     "original_subject", NULL
 };
 
+/* The link the check looks for: one the template's own text does not contain, so that only
+ * {{link}} can print it (a template that writes the sample URL out must not pass). */
+static char *sample_link(const char *src)
+{
+    char *link = g_strdup(SAMPLE_LINK);
+    for (unsigned n = 1; strstr(src, link); n++) {
+        g_free(link);
+        link = g_strdup_printf(SAMPLE_LINK "-%u", n);
+    }
+    return link;
+}
+
 /* The invoices the link must show for: full, QR-only, and with every optional field gone. */
-static json_t *link_context(const char *locale, int variant)
+static json_t *link_context(const char *locale, int variant, const char *link)
 {
     json_t *ctx = usertmpl_sample(locale, "Artisan", "artisan@example.fr", SAMPLE_URL, 7);
+    json_object_set_new(ctx, "link", json_string(link));
     if (variant == 1)
         json_object_set_new(ctx, "qr_only", json_true());
     for (int i = 0; variant == 2 && optional_variables[i]; i++)
@@ -337,18 +350,19 @@ static char *check_link(const usertmpl_kind *kind, const GArray *tags, const cha
     }
     if (!line)
         return message(locale, 1, M_NO_LINK);
-    char *out = NULL;
+    char *out = NULL, *link = sample_link(src);
     for (int variant = 0; variant < 3 && !out; variant++) {
-        json_t *ctx = link_context(locale, variant);
+        json_t *ctx = link_context(locale, variant, link);
         char *terr = NULL, *text = usertmpl_render(kind, src, ctx, &terr);
         if (!text)
             out = parse_message(terr, locale);
-        else if (!strstr(text, SAMPLE_LINK))
+        else if (!strstr(text, link))
             out = message(locale, line, M_LINK_HIDDEN);
         g_free(text);
         g_free(terr);
         json_decref(ctx);
     }
+    g_free(link);
     return out;
 }
 

@@ -31,10 +31,12 @@ static gboolean threads_has(const GPtrArray *ids, const char *id)
     return FALSE;
 }
 
+/* An id in invalid UTF-8 can match nothing we stored, and PostgreSQL would refuse the
+ * lookup (a logged error and a dropped connection per message): left out. */
 static void threads_add_id(GPtrArray *ids, const char *id)
 {
     if (!id || !*id || strlen(id) > 250 || strpbrk(id, " \t\r\n") || ids->len >= THREADS_MAX_IDS ||
-        threads_has(ids, id))
+        !g_utf8_validate(id, -1, NULL) || threads_has(ids, id))
         return;
     g_ptr_array_add(ids, g_strdup(id));
 }

@@ -126,6 +126,22 @@ send_mail "$ARTISAN" "$CLIENT" "$M/avoir.eml"
 D9=$(delivered "Avoir AV-1 credit")
 check "credit note: delivered unchanged" python3 "$MP" unchanged "$M/avoir.eml" "$D9"
 
+# 9a. A PDF that crashes poppler (a fuzzing find; poppler-glib 22.12 dereferences NULL on
+# it): poppler runs in a child process, so the message goes on unchanged and the milter with
+# it; the next invoice still gets its link.
+$MKMAIL --from "$ARTISAN" --to "$CLIENT" --subject "Votre document poppler" \
+        --attach "$REGLO_ROOT/tests/fuzz/seeds/pdf/pdf-poppler-attachments-segv.pdf" -o "$M/segv.eml"
+send_mail "$ARTISAN" "$CLIENT" "$M/segv.eml"
+D9A=$(delivered "Votre document poppler")
+check "PDF crashing poppler: delivered unchanged" python3 "$MP" unchanged "$M/segv.eml" "$D9A"
+check "PDF crashing poppler: the milter is still running" kill -0 "$MILTER_PID"
+check "PDF crashing poppler: logged" grep -q 'PDF treated as unreadable' "$T/reglo/milter.log"
+$MKMAIL --from "$ARTISAN" --to "$CLIENT" --subject "Facture F-E2E-001 after poppler" --html \
+        --attach "$M/f1.pdf" -o "$M/after-segv.eml"
+send_mail "$ARTISAN" "$CLIENT" "$M/after-segv.eml"
+D9B=$(delivered "F-E2E-001 after poppler")
+check "after the poppler crash: the next invoice gets its link" bash -c "grep -q 'pay.test.invalid' '$D9B'"
+
 # 9b. Large messages: past memory_threshold (64 KB here) the milter spools to a temporary
 # file and still rewrites; past max_message_size (2 MB here) the message passes untouched.
 $MKINV --number F-E2E-BIG --amount 7,50 --pad 600 -o "$M/big.pdf"

@@ -236,15 +236,17 @@ def callback_section(meta, batches, sims, cpu, out):
         "(its own headers and bytes; Stripe's signed) are then fired at the gateway by wrk "
         "(`-t2 -c%s`), each once. Per callback the gateway verifies it, fetches the payment "
         "from psp-sim (Mollie GET /v2/payments/{id}; Stripe GET /v1/checkout/sessions/{id}"
-        "?expand[]=payment_intent) and settles it in one transaction (event key, payment, "
+        "?expand[]=payment_intent; psp-sim speaks HTTP/1.1 with keep-alive, as the real APIs: "
+        "the TCP connections it accepted during the batch are counted) and settles it in one "
+        "transaction (event key, payment, "
         "invoice Payée, fee, reminders, timeline, the artisan's notice queued; the gateway's "
         "outbox thread then sends it to an SMTP sink, smtp-sink). Rate = "
         "callbacks / time from the first sent to the last answered." % meta["cb_conns"])
     out.append("")
     out.append("| PSP | gateway threads | callbacks | seconds | callbacks/s | p50 / p99 ms | "
-               "answers | CPU µs per callback: gateway / PostgreSQL / psp-sim | psp-sim alone: "
-               "the same fetch, req/s (connections) |")
-    out.append("|---|---:|---:|---:|---:|---:|---|---:|---:|")
+               "answers | CPU µs per callback: gateway / PostgreSQL / psp-sim | TCP connections "
+               "to psp-sim | psp-sim alone: the same fetch, req/s (connections) |")
+    out.append("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|")
     best = 0.0
     for b in batches:
         if not b["name"].endswith("-callbacks") or b["name"].startswith("profile"):
@@ -259,9 +261,10 @@ def callback_section(meta, batches, sims, cpu, out):
         sim = next((x for x in sims if x["name"].startswith("psp-sim-%s-fetch-c%s" % (psp, threads))),
                    None)
         best = max(best, num(b["rate"]))
-        out.append("| %s | %s | %s | %.2f | **%s** | %s / %s | %s | %s | %s |" % (
+        out.append("| %s | %s | %s | %.2f | **%s** | %s / %s | %s | %s | %s | %s |" % (
             psp.capitalize(), threads, b["answered"], num(b["elapsed_us"]) / 1e6, rate(b["rate"]),
             ms(b["p50_us"]), ms(b["p99_us"]), b["statuses"], per,
+            c["sim_conns"] if c and c.get("sim_conns") else "—",
             "%s (%s)" % (rate(sim["rps"]), sim["conns"]) if sim else "—"))
     out.append("")
     out.append("Target %s callbacks per second: %s (best %s/s)." % (
@@ -315,7 +318,8 @@ def report(a):
                      "socket_errors"))
     checks = read_tsv(os.path.join(res, "checks.tsv"), ("what", "ok", "expected", "got"))
     pgb = read_tsv(os.path.join(res, "pgbench.tsv"), ("mode", "tps"))
-    cpu = read_tsv(os.path.join(res, "cpu.tsv"), ("name", "requests", "gw", "pg", "sim"))
+    cpu = read_tsv(os.path.join(res, "cpu.tsv"), ("name", "requests", "gw", "pg", "sim",
+                                                  "sim_conns"))
     out = ["## reglo-gateway: payment page and PSP callbacks", ""]
     out.append("_`bench/gateway.sh`, %s; %s, %s cores (%s); load average before %s, after %s "
                "(the machine is shared: other jobs may run at the same time). reglo-gateway "

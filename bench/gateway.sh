@@ -341,6 +341,12 @@ mark_paid() {
     check_res "$1: psp-sim marked every payment paid" "200:$(wc -l <"$2")" "$(kv statuses "$res")"
 }
 
+# TCP connections psp-sim has accepted so far (this request's own included): the gateway's
+# fetches reuse their connections (keep-alive) when the count grows by less than a fetch each.
+sim_connections() {
+    curl -sf "$SIM/_sim/health" | python3 -c 'import json, sys; print(json.load(sys.stdin)["connections"])'
+}
+
 # callback_run NAME PSP GATEWAY REFS_FILE [perf]: fire the kept webhooks and verify the outcome;
 # CPU used meanwhile by the gateway, PostgreSQL and psp-sim goes to cpu.tsv. With "perf", the
 # gateway is profiled meanwhile (the run is then not a measurement).
@@ -364,11 +370,14 @@ PYEOF
         sleep 1
     fi
     [ -n "$perf_pid" ] && pgstat_reset
+    local k0 k1
+    k0=$(sim_connections)
     g0=$(ticks_tree "${GW_PID[$gw]}") p0=$(ticks_tree "$(pg_pid)") s0=$(ticks_tree "$SIM_PID")
     res=$(wrk_each "$name-callbacks" "${GW_URL[$gw]}" "$T/req-$name-cb.txt" "$CB_CONNS")
-    printf '%s\t%s\t%s\t%s\t%s\n' "$name-callbacks" "$(kv requests "$res")" \
+    k1=$(sim_connections)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name-callbacks" "$(kv requests "$res")" \
         "$(( $(ticks_tree "${GW_PID[$gw]}") - g0 ))" "$(( $(ticks_tree "$(pg_pid)") - p0 ))" \
-        "$(( $(ticks_tree "$SIM_PID") - s0 ))" >>"$RES/cpu.tsv"
+        "$(( $(ticks_tree "$SIM_PID") - s0 ))" "$((k1 - k0 - 1))" >>"$RES/cpu.tsv"
     if [ -n "$perf_pid" ]; then
         kill -INT "$perf_pid"
         wait "$perf_pid"

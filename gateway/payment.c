@@ -13,6 +13,7 @@
 #include "log.h"
 #include "money.h"
 #include "notify.h"
+#include "outbox.h"
 #include "record.h"
 #include "sqltext.h"
 
@@ -49,7 +50,7 @@ gboolean payment_record_checkout(PGconn *db, const record *inv, const char *psp,
 }
 
 /* The locked payment row and its invoice, with what the "paid" notice says (column order
- * of SQL_PAYMENT_LOCK; the strings point into res). */
+ * of SQL_PAYMENT_LOCK, after its "fresh" column; the strings point into res). */
 typedef struct locked {
     PGresult *res;
     const char *payment_id;
@@ -64,28 +65,34 @@ typedef struct locked {
     const char *now;            /* the transaction's time, as the notice shows paid_at */
 } locked;
 
-static gboolean lock_payment(PGconn *db, const char *psp, const char *ref, locked *out,
-                             gboolean *found, char **err)
+/*
+ * The payment and invoice locked and the event's idempotency key stored, in one statement.
+ * *fresh: the event is new (else a replay: nothing to do); *found: the payment is ours
+ * (then *out holds it, and out->res is the caller's).
+ */
+static gboolean lock_payment(PGconn *db, const char *psp, const char *ref, const char *event_id,
+                             locked *out, gboolean *fresh, gboolean *found, char **err)
 {
-    const char *params[] = { psp, ref };
-    PGresult *res = db_exec(db, SQL_PAYMENT_LOCK, 2, params, err);
+    const char *params[] = { psp, ref, event_id };
+    PGresult *res = db_exec(db, SQL_PAYMENT_LOCK, 3, params, err);
     if (!res)
         return FALSE;
-    *found = PQntuples(res) == 1;
+    *fresh = db_bool(res, 0, 0);
+    *found = !db_null(res, 0, 1);
     if (!*found) {
         PQclear(res);
         return TRUE;
     }
     *out = (locked) {
-        .res = res, .payment_id = db_str(res, 0, 0), .invoice_id = db_int(res, 0, 1),
-        .payment_state = db_str(res, 0, 2), .invoice_status = db_str(res, 0, 3),
-        .amount_due = db_int(res, 0, 4), .artisan_id = db_int(res, 0, 6),
-        .number = db_str(res, 0, 7), .client_email = db_str(res, 0, 8),
-        .message_id = db_str(res, 0, 9), .artisan_email = db_str(res, 0, 10),
-        .artisan_name = db_str(res, 0, 11), .artisan_locale = db_str(res, 0, 12),
-        .now = db_str(res, 0, 13),
+        .res = res, .payment_id = db_str(res, 0, 1), .invoice_id = db_int(res, 0, 2),
+        .payment_state = db_str(res, 0, 3), .invoice_status = db_str(res, 0, 4),
+        .amount_due = db_int(res, 0, 5), .artisan_id = db_int(res, 0, 7),
+        .number = db_str(res, 0, 8), .client_email = db_str(res, 0, 9),
+        .message_id = db_str(res, 0, 10), .artisan_email = db_str(res, 0, 11),
+        .artisan_name = db_str(res, 0, 12), .artisan_locale = db_str(res, 0, 13),
+        .now = db_str(res, 0, 14),
     };
-    g_strlcpy(out->currency, db_str(res, 0, 5), sizeof out->currency);
+    g_strlcpy(out->currency, db_str(res, 0, 6), sizeof out->currency);
     return TRUE;
 }
 
@@ -99,9 +106,10 @@ static gboolean set_payment_state(PGconn *db, const locked *l, const char *state
     return db_run(db, SQL_PAYMENT_SET_STATE, 5, params, err);
 }
 
-/* The artisan learns of the payment by email, in the invoice's thread. */
-static gboolean tell_paid(PGconn *db, const reglo_conf *conf, tmpl_set *templates,
-                          const locked *l, const psp_payment *p, char **err)
+/* The artisan learns of the payment by email, in the invoice's thread: the notice,
+ * composed (g_free), or NULL with *err. */
+static char *paid_notice(const reglo_conf *conf, tmpl_set *templates, const locked *l,
+                         const psp_payment *p, size_t *len, char **err)
 {
     artisan to = { .email = (char *) l->artisan_email, .name = (char *) l->artisan_name,
                    .locale = (char *) l->artisan_locale };
@@ -112,13 +120,12 @@ static gboolean tell_paid(PGconn *db, const reglo_conf *conf, tmpl_set *template
     json_t *ctx = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "artisan_name", l->artisan_name,
                             "number", l->number, "amount", amount, "paid_at", l->now,
                             "payer", payer, "invoice_link", link);
-    gboolean ok = notify_artisan_with(templates, db, conf, &to, "paid", ctx,
-                                      *l->message_id ? l->message_id : NULL, l->invoice_id,
-                                      err);
+    char *msg = notify_compose_with(templates, conf, &to, "paid", ctx,
+                                    *l->message_id ? l->message_id : NULL, len, err);
     json_decref(ctx);
     g_free(link);
     g_free(amount);
-    return ok;
+    return msg;
 }
 
 /* A JSON object as text for a statement's parameter (g_free). */
@@ -131,14 +138,23 @@ static char *detail_text(json_t *detail)
     return copy;
 }
 
-/* The payment paid, the invoice Payée with its fee, reminders, timeline entry and the
- * event's outcome in one statement (SQL_PAYMENT_SETTLE_PAID: a round trip each cost more
- * than the work); then the notice, when the invoice moved. *outcome_done: the event's
- * outcome is recorded. */
+/* The payment paid, the invoice Payée with its fee, reminders, timeline entry, the event's
+ * outcome and, when the invoice moved, the artisan's notice queued, in one statement
+ * (SQL_PAYMENT_SETTLE_PAID: a round trip each cost more than the work). The notice is
+ * composed first: it is queued in the same transaction or not at all. *outcome_done: the
+ * event's outcome is recorded. */
 static settle_outcome settle_paid(PGconn *db, const reglo_conf *conf, tmpl_set *templates,
                                   const char *psp, const char *event_id, const locked *l,
                                   const psp_payment *p, gboolean *outcome_done, char **err)
 {
+    size_t len = 0;
+    char *msg = paid_notice(conf, templates, l, p, &len, err);
+    const char *rcpts[] = { l->artisan_email, NULL };
+    outbox_text notice;
+    gboolean queued = msg && outbox_text_init(db, rcpts, msg, len, &notice, err);
+    g_free(msg);
+    if (!queued)
+        return SETTLE_ERROR;
     char invoice[24], paid[24];
     g_snprintf(invoice, sizeof invoice, "%" G_GINT64_FORMAT, l->invoice_id);
     g_snprintf(paid, sizeof paid, "%" G_GINT64_FORMAT, p->amount_minor);
@@ -151,18 +167,18 @@ static settle_outcome settle_paid(PGconn *db, const reglo_conf *conf, tmpl_set *
     const char *params[] = { l->payment_id, paid, p->currency, p->payer_name ? p->payer_name : "",
                              invoice, paid_detail, extra_detail, psp, event_id,
                              settle_outcome_name(SETTLE_PAID),
-                             settle_outcome_name(SETTLE_NO_CHANGE) };
+                             settle_outcome_name(SETTLE_NO_CHANGE), conf->notify_from,
+                             notice.rcpts, notice.message, "paid" };
     PGresult *res = db_exec(db, SQL_PAYMENT_SETTLE_PAID, G_N_ELEMENTS(params), params, err);
     g_free(paid_detail);
     g_free(extra_detail);
+    outbox_text_clear(&notice);
     if (!res)
         return SETTLE_ERROR;
     gboolean moved = db_bool(res, 0, 0);
     PQclear(res);
     *outcome_done = TRUE;
-    if (!moved)
-        return SETTLE_NO_CHANGE;
-    return tell_paid(db, conf, templates, l, p, err) ? SETTLE_PAID : SETTLE_ERROR;
+    return moved ? SETTLE_PAID : SETTLE_NO_CHANGE;
 }
 
 /* Over- or under-payment, another currency, another invoice: shown, never "Payée". */
@@ -248,18 +264,6 @@ static settle_outcome settle_locked(PGconn *db, const reglo_conf *conf, tmpl_set
     return SETTLE_NO_CHANGE;
 }
 
-/* The event's idempotency key, in the settling transaction: FALSE when seen before. */
-static gboolean claim_event(PGconn *db, const char *psp, const char *event_id, const char *ref,
-                            gboolean *fresh, char **err)
-{
-    PGresult *res = db_exec(db, SQL_PSP_EVENT_ADD, 3, (const char *[]) { psp, event_id, ref }, err);
-    if (!res)
-        return FALSE;
-    *fresh = PQntuples(res) == 1;
-    PQclear(res);
-    return TRUE;
-}
-
 static settle_outcome settle_in_transaction(PGconn *db, const reglo_conf *conf,
                                             tmpl_set *templates, const char *psp,
                                             const char *event_id, const psp_payment *p,
@@ -267,16 +271,14 @@ static settle_outcome settle_in_transaction(PGconn *db, const reglo_conf *conf,
 {
     gboolean fresh = FALSE, found = FALSE, outcome_done = FALSE;
     locked l = { 0 };
-    settle_outcome out = SETTLE_ERROR;
-    if (!claim_event(db, psp, event_id, p->ref, &fresh, err))
+    if (!lock_payment(db, psp, p->ref, event_id, &l, &fresh, &found, err))
         return SETTLE_ERROR;
-    if (!fresh)
-        return SETTLE_REPLAY;
-    if (lock_payment(db, psp, p->ref, &l, &found, err))
+    settle_outcome out = SETTLE_REPLAY;
+    if (fresh)
         out = found ? settle_locked(db, conf, templates, psp, event_id, &l, p, &outcome_done,
                                     err)
                     : SETTLE_UNKNOWN;
-    if (out != SETTLE_ERROR && !outcome_done &&
+    if (out != SETTLE_ERROR && out != SETTLE_REPLAY && !outcome_done &&
         !db_run(db, SQL_PSP_EVENT_OUTCOME, 3,
                 (const char *[]) { psp, event_id, settle_outcome_name(out) }, err))
         out = SETTLE_ERROR;

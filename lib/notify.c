@@ -34,13 +34,13 @@ gboolean notify_artisan(PGconn *db, const reglo_conf *conf, const artisan *to, c
     return notify_artisan_with(NULL, db, conf, to, kind, ctx, in_reply_to, invoice_id, err);
 }
 
-gboolean notify_artisan_with(tmpl_set *templates, PGconn *db, const reglo_conf *conf,
-                             const artisan *to, const char *kind, json_t *ctx,
-                             const char *in_reply_to, gint64 invoice_id, char **err)
+char *notify_compose_with(tmpl_set *templates, const reglo_conf *conf, const artisan *to,
+                          const char *kind, json_t *ctx, const char *in_reply_to, size_t *len,
+                          char **err)
 {
     char *subject = render(conf, templates, to->locale, kind, "subject", ctx, err);
     char *text = subject ? render(conf, templates, to->locale, kind, "txt", ctx, err) : NULL;
-    gboolean ok = FALSE;
+    char *msg = NULL;
     if (text) {
         g_strstrip(subject);
         const char *rcpts[] = { to->email, NULL };
@@ -50,14 +50,23 @@ gboolean notify_artisan_with(tmpl_set *templates, PGconn *db, const reglo_conf *
             .subject = subject, .text = text, .in_reply_to = in_reply_to,
             .references = in_reply_to ? refs : NULL,
         };
-        size_t len = 0;
-        char *msg = mail_compose(&spec, &len);
-        ok = msg && outbox_add(db, conf->notify_from, rcpts, msg, len, kind, invoice_id, err) > 0;
-        if (!msg)
+        if (!(msg = mail_compose(&spec, len)))
             *err = g_strdup("cannot compose the notice");
-        g_free(msg);
     }
     g_free(subject);
     g_free(text);
+    return msg;
+}
+
+gboolean notify_artisan_with(tmpl_set *templates, PGconn *db, const reglo_conf *conf,
+                             const artisan *to, const char *kind, json_t *ctx,
+                             const char *in_reply_to, gint64 invoice_id, char **err)
+{
+    size_t len = 0;
+    char *msg = notify_compose_with(templates, conf, to, kind, ctx, in_reply_to, &len, err);
+    const char *rcpts[] = { to->email, NULL };
+    gboolean ok = msg && outbox_add(db, conf->notify_from, rcpts, msg, len, kind, invoice_id,
+                                    err) > 0;
+    g_free(msg);
     return ok;
 }

@@ -26,4 +26,13 @@ gboolean notify_artisan_with(tmpl_set *templates, PGconn *db, const reglo_conf *
                              const artisan *to, const char *kind, json_t *ctx,
                              const char *in_reply_to, gint64 invoice_id, char **err);
 
+/*
+ * Only render and compose the notice (from conf->notify_from to to->email), for a caller
+ * that queues it itself (outbox_text, in the statement that makes the change it tells of):
+ * the message (g_free) and its length, or NULL with *err.
+ */
+char *notify_compose_with(tmpl_set *templates, const reglo_conf *conf, const artisan *to,
+                          const char *kind, json_t *ctx, const char *in_reply_to, size_t *len,
+                          char **err);
+
 #endif

@@ -1,8 +1,10 @@
 /*
  * outbox — queued mail and its SMTP submission with back-off; see outbox.h.
  *
- * The row stays locked (FOR UPDATE SKIP LOCKED) while it is submitted, so another process
- * cannot send it twice; if we die mid-way the lock goes and the row is tried again.
+ * The rows stay locked (FOR UPDATE SKIP LOCKED) while they are submitted, so another process
+ * cannot send them twice; if we die mid-way the locks go and the rows are tried again. A
+ * pass claims up to OUTBOX_BATCH rows per transaction and submits them over one SMTP
+ * session (smtp_session): one connection, greeting and EHLO for many notices.
  */
 #include "outbox.h"
 
@@ -13,25 +15,40 @@
 #include "smtp.h"
 #include "sqltext.h"
 
-gint64 outbox_add(PGconn *db, const char *from, const char *const *rcpts, const char *msg,
-                  size_t len, const char *purpose, gint64 invoice_id, char **err)
+gboolean outbox_text_init(PGconn *db, const char *const *rcpts, const char *msg, size_t len,
+                          outbox_text *out, char **err)
 {
-    char *rcpt_list = g_strjoinv(" ", (char **) rcpts);
-    char invoice[24];
-    g_snprintf(invoice, sizeof invoice, "%" G_GINT64_FORMAT, invoice_id);
     /* bytea in text form: the escape format needs no quoting for printable mail. */
     size_t esc_len = 0;
     unsigned char *esc = PQescapeByteaConn(db, (const unsigned char *) msg, len, &esc_len);
     if (!esc) {
         *err = g_strdup("cannot escape the message");
-        g_free(rcpt_list);
-        return 0;
+        return FALSE;
     }
-    const char *params[] = { from, rcpt_list, (const char *) esc, purpose,
+    out->rcpts = g_strjoinv(" ", (char **) rcpts);
+    out->message = (char *) esc;
+    return TRUE;
+}
+
+void outbox_text_clear(outbox_text *t)
+{
+    g_free(t->rcpts);
+    PQfreemem(t->message);
+    memset(t, 0, sizeof *t);
+}
+
+gint64 outbox_add(PGconn *db, const char *from, const char *const *rcpts, const char *msg,
+                  size_t len, const char *purpose, gint64 invoice_id, char **err)
+{
+    outbox_text text;
+    if (!outbox_text_init(db, rcpts, msg, len, &text, err))
+        return 0;
+    char invoice[24];
+    g_snprintf(invoice, sizeof invoice, "%" G_GINT64_FORMAT, invoice_id);
+    const char *params[] = { from, text.rcpts, text.message, purpose,
                              invoice_id ? invoice : NULL };
     PGresult *res = db_exec(db, SQL_OUTBOX_ADD, 5, params, err);
-    PQfreemem(esc);
-    g_free(rcpt_list);
+    outbox_text_clear(&text);
     if (!res)
         return 0;
     gint64 id = db_int(res, 0, 0);
@@ -39,46 +56,99 @@ gint64 outbox_add(PGconn *db, const char *from, const char *const *rcpts, const 
     return id;
 }
 
-static gboolean outbox_record(PGconn *db, const char *id, int rc, const char *smtp_err,
-                              char **err)
+/* One claimed row's message, submitted over the batch's session; log what failed. */
+static int outbox_submit_row(const PGresult *res, int row, smtp_session *smtp,
+                             const char *smtp_url, char **smtp_err)
 {
-    if (rc == SMTP_OK)
-        return db_run(db, SQL_OUTBOX_SENT, 1, (const char *[]) { id }, err);
+    size_t len = 0;
+    unsigned char *msg = PQunescapeBytea((const unsigned char *) db_str(res, row, 3), &len);
+    char **rcpts = g_strsplit(db_str(res, row, 2), " ", 0);
+    int rc = msg ? smtp_session_submit(smtp, smtp_url, db_str(res, row, 1),
+                                       (const char *const *) rcpts, (const char *) msg, len,
+                                       smtp_err)
+                 : SMTP_PERMFAIL;
+    if (rc != SMTP_OK)
+        log_warn("outbox: message %s to %s: %s", db_str(res, row, 0), db_str(res, row, 2),
+                 *smtp_err ? *smtp_err : "unreadable row");
+    g_strfreev(rcpts);
+    PQfreemem(msg);
+    return rc;
+}
+
+/* A refused row is tried again later (backoff), or given up when the refusal is final. */
+static gboolean outbox_retry(PGconn *db, const char *id, int rc, const char *smtp_err,
+                             char **err)
+{
     const char *params[] = { id, smtp_err, rc == SMTP_PERMFAIL ? "t" : "f" };
     return db_run(db, SQL_OUTBOX_RETRY, 3, params, err);
 }
 
-int outbox_send_one(PGconn *db, const char *smtp_url, char **err)
+/*
+ * The claimed rows, in order, over one SMTP session. A row is marked sent (one statement
+ * for the batch, ids in sent) only once the MTA accepted it; a refused row gets its
+ * retry now. A temporary failure ends the batch (the MTA may be away: the rows not tried
+ * stay due, untouched, for the next batch, as they would be with one row per pass).
+ * Returns the rows handled, or -1 on a database error.
+ */
+static int outbox_submit_rows(PGconn *db, const PGresult *res, smtp_session *smtp,
+                              const char *smtp_url, GString *sent, char **err)
 {
+    int n = PQntuples(res), handled = 0;
+    for (int row = 0; row < n; row++) {
+        char *smtp_err = NULL;
+        int rc = outbox_submit_row(res, row, smtp, smtp_url, &smtp_err);
+        gboolean ok = rc == SMTP_OK || outbox_retry(db, db_str(res, row, 0), rc, smtp_err, err);
+        g_free(smtp_err);
+        if (!ok)
+            return -1;
+        if (rc == SMTP_OK)
+            g_string_append_printf(sent, "%s%s", sent->len > 1 ? "," : "", db_str(res, row, 0));
+        handled++;
+        if (rc == SMTP_TEMPFAIL)
+            break;
+    }
+    g_string_append_c(sent, '}');
+    return handled;
+}
+
+int outbox_send_batch(PGconn *db, smtp_session *smtp, const char *smtp_url, int max,
+                      char **err)
+{
+    char limit[16];
+    g_snprintf(limit, sizeof limit, "%d", MAX(max, 1));
     if (!db_begin(db, err))
         return -1;
-    PGresult *res = db_exec(db, SQL_OUTBOX_CLAIM, 0, NULL, err);
+    PGresult *res = db_exec(db, SQL_OUTBOX_CLAIM, 1, (const char *[]) { limit }, err);
     if (!res || PQntuples(res) == 0) {
         PQclear(res);
         db_rollback(db);
         return res ? 0 : -1;
     }
-    size_t len = 0;
-    unsigned char *msg = PQunescapeBytea((const unsigned char *) db_str(res, 0, 3), &len);
-    char **rcpts = g_strsplit(db_str(res, 0, 2), " ", 0);
-    char *smtp_err = NULL;
-    int rc = msg ? smtp_submit(smtp_url, db_str(res, 0, 1), (const char *const *) rcpts,
-                               (const char *) msg, len, &smtp_err)
-                 : SMTP_PERMFAIL;
-    if (rc != SMTP_OK)
-        log_warn("outbox: message %s to %s: %s", db_str(res, 0, 0), db_str(res, 0, 2),
-                 smtp_err ? smtp_err : "unreadable row");
-    gboolean ok = outbox_record(db, db_str(res, 0, 0), rc, smtp_err, err) && db_commit(db, err);
+    GString *sent = g_string_new("{");
+    int handled = outbox_submit_rows(db, res, smtp, smtp_url, sent, err);
+    gboolean ok = handled > 0
+                  && (sent->len <= 2 ||
+                      db_run(db, SQL_OUTBOX_SENT, 1, (const char *[]) { sent->str }, err))
+                  && db_commit(db, err);
     if (!ok)
         db_rollback(db);
-    g_free(smtp_err);
-    g_strfreev(rcpts);
-    PQfreemem(msg);
+    g_string_free(sent, TRUE);
     PQclear(res);
-    return ok ? 1 : -1;
+    return ok ? handled : -1;
+}
+
+int outbox_send_one(PGconn *db, const char *smtp_url, char **err)
+{
+    smtp_session *smtp = smtp_session_new();
+    int rc = outbox_send_batch(db, smtp, smtp_url, 1, err);
+    smtp_session_free(smtp);
+    return rc;
 }
 
 #define OUTBOX_IDLE_MS 2000
+/* Rows per transaction: fewer statements per notice, and few resent should the database
+ * fail between the MTA's acceptance and the commit. */
+#define OUTBOX_BATCH 16
 
 struct outbox_sender {
     outbox_db_get get;
@@ -113,14 +183,18 @@ static void outbox_idle(outbox_sender *s)
     g_mutex_unlock(&idle_lock);
 }
 
-/* Everything due now; FALSE on a database error (*err). */
+/* Everything due now, in batches over one SMTP connection, closed at the end of the pass
+ * (no connection is kept open to the MTA while idle); FALSE on a database error (*err). */
 static gboolean outbox_drain(outbox_sender *s, char **err)
 {
     char *smtp_url = NULL;
     PGconn *db = s->get(s->arg, &smtp_url, err);
+    smtp_session *smtp = smtp_session_new();
     int rc = 0;
-    while (db && !g_atomic_int_get(&s->stop) && (rc = outbox_send_one(db, smtp_url, err)) > 0)
+    while (db && !g_atomic_int_get(&s->stop) &&
+           (rc = outbox_send_batch(db, smtp, smtp_url, OUTBOX_BATCH, err)) > 0)
         ;
+    smtp_session_free(smtp);
     if (db)
         s->put(s->arg, db, rc < 0);
     g_free(smtp_url);

@@ -9,14 +9,37 @@
 #include <glib.h>
 #include <libpq-fe.h>
 
+#include "smtp.h"
+
+/*
+ * An outbox row's recipients and message as the text parameters of a statement, for a
+ * statement that queues a message itself (in the same statement as the change the message
+ * tells of; outbox_add is the plain case): rcpts separated by spaces, message in bytea's
+ * escape text form. Both g_malloc'ed or PQ-allocated: outbox_text_clear frees them.
+ */
+typedef struct {
+    char *rcpts;
+    char *message;
+} outbox_text;
+gboolean outbox_text_init(PGconn *db, const char *const *rcpts, const char *msg, size_t len,
+                          outbox_text *out, char **err);
+void outbox_text_clear(outbox_text *t);
+
 /* rcpts: NULL-terminated. Returns the row id, or 0 with *err. */
 gint64 outbox_add(PGconn *db, const char *from, const char *const *rcpts, const char *msg,
                   size_t len, const char *purpose, gint64 invoice_id, char **err);
 
 /*
- * Submit one due message to smtp_url. Returns 1 when a row was handled (sent, or put back
- * for a later try), 0 when nothing is due, -1 on a database error (*err).
+ * Submit up to max due messages to smtp_url over smtp (one connection, see smtp.h), in one
+ * transaction: each row is marked sent only once the MTA accepted it, a refused one is put
+ * back for a later try (backoff) or given up; a temporary failure ends the batch. Returns
+ * the rows handled, 0 when nothing is due, -1 on a database error (*err: nothing of the
+ * batch is recorded, its rows are tried again).
  */
+int outbox_send_batch(PGconn *db, smtp_session *smtp, const char *smtp_url, int max,
+                      char **err);
+
+/* The same for one message, over a connection of its own; 1 when a row was handled. */
 int outbox_send_one(PGconn *db, const char *smtp_url, char **err);
 
 /*

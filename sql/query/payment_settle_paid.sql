@@ -3,7 +3,10 @@
 -- cancelled or undelivered invoice is not moved by a payment); when it moved, the
 -- operator's fee row and the pending reminders cancelled; the timeline entry ('paid' with
 -- detail $6, or 'payment_extra' with $7: recorded, not billed); the callback event's
--- outcome ($10 when the invoice moved, else $11). Returns whether the invoice moved.
+-- outcome ($10 when the invoice moved, else $11); when it moved, the artisan's notice queued
+-- in the outbox (from $12, recipients $13 separated by spaces, message $14 as bytea text,
+-- purpose $15: outbox_add's row, composed before and inserted here to save a round trip).
+-- Returns whether the invoice moved.
 WITH pay AS (
     UPDATE payment SET state = 'paid', paid_minor = $2::bigint, paid_currency = nullif($3, ''),
            payer_name = coalesce(nullif($4, ''), payer_name), updated_at = now()
@@ -24,6 +27,9 @@ WITH pay AS (
     SELECT $5::bigint, CASE WHEN m THEN 'paid' ELSE 'payment_extra' END,
            (CASE WHEN m THEN $6 ELSE $7 END)::jsonb
       FROM (SELECT EXISTS (SELECT 1 FROM moved) AS m) x
+), notice AS (
+    INSERT INTO outbox (mail_from, rcpts, message, purpose, invoice_id)
+    SELECT $12, string_to_array($13, ' '), $14::bytea, $15, id FROM moved
 ), outcome AS (
     UPDATE psp_event SET outcome = CASE WHEN EXISTS (SELECT 1 FROM moved) THEN $10 ELSE $11 END
      WHERE psp = $8 AND event_id = $9

@@ -191,26 +191,75 @@ static void log_outcome(const claimed *c, const char *what, const char *detail)
     g_free(to);
 }
 
-/* Statements on a claimed row change nothing once the claim is not ours any more (our
- * session was lost and the row released): said once, here. */
-static gboolean check_claim(const claimed *c, PGresult *res)
+/* The claim on c was lost (our session was lost and the row released): statements on it
+ * changed nothing; another sender takes it. */
+static void claim_lost(const char *number, int step)
 {
-    gboolean ours = res && atoi(PQcmdTuples(res)) > 0;
-    if (res && !ours)
-        log_warn("reminder: invoice %s step %d: claim lost (released after a lost database "
-                 "session); another sender takes it", c->inv.number, c->inv.step);
+    log_warn("reminder: invoice %s step %d: claim lost (released after a lost database "
+             "session); another sender takes it", number, step);
+}
+
+/* The end of a claimed reminder ("sent", "failed", "skipped"), kept until it goes to the
+ * database with the check of the next reminder of the same batch (one claim; the SQL does
+ * both): one round trip per reminder. It is written before anything else is (the batch's
+ * end included), so a reminder is recorded as soon as before, just one statement later.
+ * Strings borrowed from the claim's result but why and message_id. */
+typedef struct ending {
+    const char *id;            /* NULL: nothing to write */
+    const char *claim;
+    const char *number;
+    int step;
+    const char *status;
+    char *why;
+    char *message_id;
+    gint64 at;
+} ending;
+
+static void ending_set(ending *e, const claimed *c, const char *status, const char *why,
+                       const char *message_id, gint64 now)
+{
+    *e = (ending) { c->id, c->claim, c->inv.number, c->inv.step, status, g_strdup(why),
+                    g_strdup(message_id), now };
+}
+
+static void ending_clear(ending *e)
+{
+    g_free(e->why);
+    g_free(e->message_id);
+    memset(e, 0, sizeof *e);
+}
+
+/* Writes *e (if any, then clears it) and checks next (if any; *go: whether it still goes,
+ * see the SQL), in one statement. FALSE on a database error. */
+static gboolean finish_and_check(PGconn *db, ending *e, const claimed *next, gboolean *go,
+                                 char **err)
+{
+    char at[24];
+    epoch_text(at, e->at);
+    const char *params[] = { e->id, e->status, e->why, e->message_id, at,
+                             e->id ? e->claim : next->claim, next ? next->id : NULL };
+    PGresult *res = db_exec(db, SQL_REMINDER_FINISH, 7, params, err);
+    if (res && e->id && !db_bool(res, 0, 0))
+        claim_lost(e->number, e->step);
+    if (res && next) {
+        *go = !db_null(res, 0, 1) && db_bool(res, 0, 1);
+        if (!*go)
+            log_outcome(next, "not sent", db_null(res, 0, 1)
+                        ? "claim lost"
+                        : "paid, cancelled, undelivered or paused since it was claimed");
+    }
     PQclear(res);
+    ending_clear(e);
     return res != NULL;
 }
 
-/* The end of a claimed reminder ("sent", "failed", "skipped") and its timeline entry. */
+/* The end of a claimed reminder, written now. */
 static gboolean finish(PGconn *db, const claimed *c, const char *status, const char *why,
                        const char *message_id, gint64 now, char **err)
 {
-    char at[24];
-    epoch_text(at, now);
-    const char *params[] = { c->id, status, why, message_id, at, c->claim };
-    return check_claim(c, db_exec(db, SQL_REMINDER_FINISH, 6, params, err));
+    ending e;
+    ending_set(&e, c, status, why, message_id, now);
+    return finish_and_check(db, &e, NULL, NULL, err);
 }
 
 /* The artisan hears of a reminder that will not go out. A notice that cannot be queued
@@ -272,11 +321,16 @@ static gboolean retry_later(PGconn *db, const claimed *c, const char *why,
     log_outcome(c, "deferred", detail);
     g_free(detail);
     const char *params[] = { c->id, why, next, message_id, c->claim };
-    return check_claim(c, db_exec(db, SQL_REMINDER_RETRY, 5, params, err));
+    PGresult *res = db_exec(db, SQL_REMINDER_RETRY, 5, params, err);
+    if (res && atoi(PQcmdTuples(res)) == 0)
+        claim_lost(c->inv.number, c->inv.step);
+    PQclear(res);
+    return res != NULL;
 }
 
+/* Submits m; a sent reminder's end is left in *e for the next statement. */
 static gboolean submit(PGconn *db, const reminder_sender *s, const claimed *c,
-                       const reminder_mail *m, gint64 now, char **err)
+                       const reminder_mail *m, ending *e, gint64 now, char **err)
 {
     const reglo_conf *conf = s->writer.conf;
     char *smtp_err = NULL;
@@ -285,7 +339,8 @@ static gboolean submit(PGconn *db, const reminder_sender *s, const claimed *c,
     gboolean ok;
     if (rc == SMTP_OK) {
         log_outcome(c, "sent", m->message_id);
-        ok = finish(db, c, "sent", NULL, m->message_id, now, err);
+        ending_set(e, c, "sent", NULL, m->message_id, now);
+        ok = TRUE;
     } else if (rc == SMTP_TEMPFAIL &&
                now - schedule_window_open(conf->reminders_window, c->due_at) < SCHEDULE_RETRY_FOR)
         ok = retry_later(db, c, smtp_err, m->message_id, now, err);
@@ -300,26 +355,11 @@ static gboolean submit(PGconn *db, const reminder_sender *s, const claimed *c,
     return ok;
 }
 
-/* Whether a claimed reminder still goes (see the SQL); *go FALSE when it was stopped since
- * the claim. FALSE on a database error. */
-static gboolean still_goes(PGconn *db, const claimed *c, gboolean *go, char **err)
-{
-    PGresult *res = db_exec(db, SQL_REMINDER_RECHECK, 2, (const char *[]) { c->id, c->claim },
-                            err);
-    if (!res)
-        return FALSE;
-    *go = PQntuples(res) == 1 && db_bool(res, 0, 0);
-    if (!*go)
-        log_outcome(c, "not sent", PQntuples(res) == 1
-                    ? "paid, cancelled, undelivered or paused since it was claimed"
-                    : "claim lost");
-    PQclear(res);
-    return TRUE;
-}
-
-/* One claimed reminder: skipped, sent, deferred or failed. FALSE on a database error. */
-static gboolean handle(PGconn *db, const reminder_sender *s, const claimed *c, gint64 now,
-                       char **err)
+/* One claimed reminder: skipped, sent, deferred or failed. *e: the end of the reminder
+ * before, written with this one's check; this one's end when it is skipped or sent. FALSE on
+ * a database error. */
+static gboolean handle(PGconn *db, const reminder_sender *s, const claimed *c, ending *e,
+                       gint64 now, char **err)
 {
     const reglo_conf *conf = s->writer.conf;
     if (c->attempts == 0 &&
@@ -329,19 +369,21 @@ static gboolean handle(PGconn *db, const reminder_sender *s, const claimed *c, g
         char *why = g_strdup_printf("%" G_GINT64_FORMAT " days late (more than %d)", late,
                                     conf->reminders_max_late_days);
         log_outcome(c, "skipped", why);
-        gboolean ok = finish(db, c, "skipped", why, NULL, now, err);
+        gboolean ok = !e->id || finish_and_check(db, e, NULL, NULL, err);
+        if (ok)
+            ending_set(e, c, "skipped", why, NULL, now);
         g_free(why);
         return ok;
     }
     gboolean go = FALSE;
-    if (!still_goes(db, c, &go, err))
+    if (!finish_and_check(db, e, c, &go, err))
         return FALSE;
     if (!go)
         return TRUE;
     reminder_mail m;
     char *why = NULL;
     gboolean ok = reminder_mail_build(&s->writer, &c->inv, &c->own, &m, &why)
-                  ? submit(db, s, c, &m, now, err)
+                  ? submit(db, s, c, &m, e, now, err)
                   : give_up(db, conf, c, why, NULL, now, err);
     reminder_mail_clear(&m);
     g_free(why);
@@ -361,12 +403,16 @@ int reminder_send(PGconn *db, const reminder_sender *s, gint64 now, char **err)
         return -1;
     int n = PQntuples(res), done = 0;
     gboolean ok = TRUE;
+    ending e = { 0 };
     for (; ok && done < n && !(s->stop && g_atomic_int_get(s->stop)); done++) {
         claimed c;
         claimed_from_row(conf, res, done, now, &c);
-        ok = handle(db, s, &c, now, err);
+        ok = handle(db, s, &c, &e, now, err);
         claimed_clear(&c);
     }
+    if (ok && e.id)
+        ok = finish_and_check(db, &e, NULL, NULL, err);
+    ending_clear(&e);
     /* Claims we leave (stopping, or a database error): back to pending now rather than
      * when our session ends. A broken connection cannot; the next planning pass will. */
     if (done < n || !ok) {

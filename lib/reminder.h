@@ -9,10 +9,11 @@
  *
  * Each (invoice, step) row is created once (UNIQUE) and sent at most once: a sender claims
  * a few due rows in one short statement (FOR UPDATE SKIP LOCKED, status 'sending', the
- * claim naming its database session), then submits and records them one by one, no
- * transaction open while it talks SMTP. If the sender dies in between, its session ends
- * and the next planning pass (any gateway) puts its claims back to 'pending'; a message
- * the MTA had already accepted is then submitted a second time with the same
+ * claim naming its database session), then checks, submits and records them one by one
+ * (each one's record goes to the database with the next one's check: one statement per
+ * reminder), no transaction open while it talks SMTP. If the sender dies in between, its
+ * session ends and the next planning pass (any gateway) puts its claims back to 'pending';
+ * a message the MTA had already accepted is then submitted a second time with the same
  * deterministic Message-ID, so the duplicate is visible (and dropped by mail clients that
  * de-duplicate). Returned lists and strings are the caller's.
  */

@@ -1,9 +1,13 @@
 /*
  * pdfjail — poppler in a child process; see pdfjail.h.
  *
- * The child writes one byte ('Y' an answer follows, 'N' nothing found) and the answer, then
- * exits 0. The parent reads to end of file within the deadline, then reaps the child: only a
- * child that exited 0 after a complete answer counts.
+ * A child's answer: 'Y', the length (8 bytes, host order: one program on both ends) and the
+ * bytes, or 'N' alone for "nothing found"; then it exits. Anything else (nothing, a cut
+ * answer, too much, too late) is a failure. Requests to the server: on its control socket
+ * (SOCK_SEQPACKET: one message per request, whichever thread sends it) one byte with the
+ * request socket attached (SCM_RIGHTS); on the request socket, the job (a function pointer:
+ * the server is a fork of this very program, never an exec, so it is valid there), the
+ * PDF's length and its bytes. The child reads the request whole before it answers.
  */
 #include "pdfjail.h"
 #include "log.h"
@@ -13,14 +17,23 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-static gboolean write_all(int fd, const void *data, size_t len)
+typedef struct request_head {
+    pdfjail_job job;
+    guint64 len;
+} request_head;
+
+static int server_ctl = -1;     /* our end of the server's control socket; -1: no server */
+
+/* All of len bytes sent (send: no SIGPIPE when the other end is gone) or received. */
+static gboolean transfer_all(int fd, char *p, size_t len, gboolean sending)
 {
-    const char *p = data;
     while (len > 0) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = sending ? send(fd, p, len, MSG_NOSIGNAL) : read(fd, p, len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -31,8 +44,18 @@ static gboolean write_all(int fd, const void *data, size_t len)
     return TRUE;
 }
 
+static gboolean send_all(int fd, const void *data, size_t len)
+{
+    return transfer_all(fd, (char *) data, len, TRUE);
+}
+
+static gboolean recv_all(int fd, void *data, size_t len)
+{
+    return transfer_all(fd, data, len, FALSE);
+}
+
 /* poppler's complaints about a broken file (and a sanitizer's report of its crash) would land
- * in the parent's log: the parent logs the outcome instead. */
+ * in the parent's log: the requester logs the outcome instead. */
 static void quiet_stderr(void)
 {
     int null = open("/dev/null", O_WRONLY);
@@ -42,14 +65,101 @@ static void quiet_stderr(void)
     }
 }
 
-static G_NORETURN void child_main(int fd, pdfjail_job job, const void *pdf, size_t len)
+/* The child's work, wherever it was forked: run the job, answer on fd, exit. */
+static G_NORETURN void child_answer(int fd, pdfjail_job job, const void *pdf, size_t len)
 {
     quiet_stderr();
+    alarm(PDFJAIL_TIMEOUT_S);
     GBytes *answer = job(pdf, len);
     gsize n = 0;
     const void *data = answer ? g_bytes_get_data(answer, &n) : NULL;
-    gboolean ok = write_all(fd, answer ? "Y" : "N", 1) && (!answer || write_all(fd, data, n));
+    guint64 n64 = n;
+    gboolean ok = answer ? send_all(fd, "Y", 1) && send_all(fd, &n64, sizeof n64) &&
+                           send_all(fd, data, n)
+                         : send_all(fd, "N", 1);
     _exit(ok ? 0 : 1);
+}
+
+/* In a child of the server: read the request, answer it. */
+static G_NORETURN void serve_request(int fd)
+{
+    request_head head;
+    if (!recv_all(fd, &head, sizeof head) || head.len > G_MAXSIZE / 2)
+        _exit(1);
+    void *pdf = g_malloc(head.len ? head.len : 1);
+    if (!recv_all(fd, pdf, head.len))
+        _exit(1);
+    child_answer(fd, head.job, pdf, head.len);
+}
+
+/* The request socket handed over with one control message; -1 when the channel closed. */
+static int receive_request(int ctl)
+{
+    char byte;
+    struct iovec iov = { &byte, 1 };
+    union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                          .msg_controllen = sizeof u.buf };
+    for (;;) {
+        ssize_t n = recvmsg(ctl, &msg, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c), sizeof fd);
+            return fd;
+        }
+    }
+}
+
+/* The server: one child per request, reaped by the kernel (SIGCHLD ignored). */
+static G_NORETURN void server_main(int ctl, void (*warm_up)(void))
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (warm_up) {
+        quiet_stderr();
+        warm_up();
+    }
+    signal(SIGCHLD, SIG_IGN);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    int fd;
+    while ((fd = receive_request(ctl)) >= 0) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(ctl);
+            serve_request(fd);
+        }
+        close(fd);
+    }
+    _exit(0);
+}
+
+gboolean pdfjail_start(void (*warm_up)(void))
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        log_error("PDF reader: socketpair: %s", g_strerror(errno));
+        return FALSE;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        log_error("PDF reader: fork: %s", g_strerror(errno));
+        close(sv[0]);
+        close(sv[1]);
+        return FALSE;
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        server_main(sv[1], warm_up);
+    }
+    close(sv[1]);
+    server_ctl = sv[0];
+    return TRUE;
 }
 
 /* Everything the child writes until it closes, the deadline passes or max bytes are
@@ -72,68 +182,101 @@ static gboolean read_answer(int fd, GByteArray *into, size_t max, gint64 deadlin
             continue;
         if (n <= 0)
             return n == 0;
-        if ((size_t) n > max + 1 - into->len)
+        if ((size_t) n > max - MIN(max, into->len))
             return FALSE;
         g_byte_array_append(into, buf, (guint) n);
     }
 }
 
-static int reap(pid_t pid, gboolean kill_first)
+/* The answer in got, if it is a whole one: *answer set (NULL for 'N'); FALSE otherwise. */
+static gboolean parse_answer(const GByteArray *got, GBytes **answer)
 {
-    int status = 0;
-    if (kill_first)
-        kill(pid, SIGKILL);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    return status;
+    *answer = NULL;
+    if (got->len == 1 && got->data[0] == 'N')
+        return TRUE;
+    guint64 n;
+    if (got->len < 1 + sizeof n || got->data[0] != 'Y')
+        return FALSE;
+    memcpy(&n, got->data + 1, sizeof n);
+    if (n != got->len - 1 - sizeof n)
+        return FALSE;
+    *answer = g_bytes_new(got->data + 1 + sizeof n, n);
+    return TRUE;
 }
 
-static void log_failure(const char *what, gboolean complete, int status)
+/* The child's end of a request (a socket to the server's child, or a pipe from ours), and
+ * for our own child its pid; -1 when none could be made. */
+static int open_request(pdfjail_job job, const void *pdf, size_t len, pid_t *child)
 {
-    if (!complete)
-        log_warn("%s: poppler did not answer in %d s (or answered too much); PDF treated "
-                    "as unreadable", what, PDFJAIL_TIMEOUT_S);
-    else if (WIFSIGNALED(status))
-        log_warn("%s: poppler crashed on this PDF (signal %d); PDF treated as unreadable",
-                    what, WTERMSIG(status));
-    else
-        log_warn("%s: the PDF reader failed (exit %d); PDF treated as unreadable", what,
-                    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    int sv[2];
+    *child = -1;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return -1;
+    if (server_ctl < 0) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(sv[0]);
+            child_answer(sv[1], job, pdf, len);
+        }
+        close(sv[1]);
+        if (pid < 0) {
+            close(sv[0]);
+            return -1;
+        }
+        *child = pid;
+        return sv[0];
+    }
+    char byte = 'R';
+    struct iovec iov = { &byte, 1 };
+    union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                          .msg_controllen = sizeof u.buf };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &sv[1], sizeof(int));
+    request_head head = { job, len };
+    gboolean sent = sendmsg(server_ctl, &msg, MSG_NOSIGNAL) == 1;
+    close(sv[1]);
+    if (!sent || !send_all(sv[0], &head, sizeof head) || !send_all(sv[0], pdf, len)) {
+        close(sv[0]);
+        return -1;
+    }
+    shutdown(sv[0], SHUT_WR);
+    return sv[0];
 }
 
 GBytes *pdfjail_run(const char *what, pdfjail_job job, const void *pdf, size_t len,
                     size_t max_answer, gboolean *failed)
 {
-    int fds[2];
-    if (failed)
-        *failed = TRUE;
-    if (pipe2(fds, O_CLOEXEC) < 0) {
-        log_warn("%s: pipe: %s; PDF treated as unreadable", what, g_strerror(errno));
+    pid_t child;
+    int fd = open_request(job, pdf, len, &child);
+    if (fd < 0) {
+        log_warn("%s: the PDF reader cannot be reached (%s); PDF treated as unreadable", what,
+                 g_strerror(errno));
+        if (failed)
+            *failed = TRUE;
         return NULL;
     }
-    pid_t pid = fork();
-    if (pid < 0) {
-        log_warn("%s: fork: %s; PDF treated as unreadable", what, g_strerror(errno));
-        close(fds[0]);
-        close(fds[1]);
-        return NULL;
-    }
-    if (pid == 0) {
-        close(fds[0]);
-        child_main(fds[1], job, pdf, len);
-    }
-    close(fds[1]);
     GByteArray *got = g_byte_array_new();
-    gboolean complete = read_answer(fds[0], got, max_answer,
-                                    g_get_monotonic_time() + PDFJAIL_TIMEOUT_S * G_USEC_PER_SEC);
-    close(fds[0]);
-    int status = reap(pid, !complete);
-    gboolean ok = complete && WIFEXITED(status) && WEXITSTATUS(status) == 0 && got->len >= 1;
+    /* A little past the child's own alarm, which normally ends a hang first. */
+    gint64 deadline = g_get_monotonic_time() + (PDFJAIL_TIMEOUT_S + 2) * G_USEC_PER_SEC;
+    gboolean complete = read_answer(fd, got, max_answer + 1 + sizeof(guint64), deadline);
+    close(fd);
+    if (child > 0) {
+        if (!complete)
+            kill(child, SIGKILL);
+        while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
     GBytes *answer = NULL;
+    gboolean ok = complete && parse_answer(got, &answer);
     if (!ok)
-        log_failure(what, complete, status);
-    else if (got->data[0] == 'Y')
-        answer = g_bytes_new(got->data + 1, got->len - 1);
+        log_warn("%s: %s; PDF treated as unreadable", what,
+                 complete ? "the PDF reader stopped without a whole answer (poppler crashed?)"
+                          : "the PDF reader did not answer in time, or answered too much");
     g_byte_array_unref(got);
     if (failed)
         *failed = !ok;

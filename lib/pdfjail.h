@@ -2,15 +2,21 @@
  * pdfjail — poppler in a child process.
  *
  * poppler-glib 22.12 dereferences NULL on some malformed PDFs (an embedded-file entry that is
- * not a file specification, found by tests/fuzz; tests/fuzz/known/), and no API call tells
- * such a document beforehand. In reglo-milter a crash would take every message in flight
- * with it. So whatever opens a PDF runs in a forked child that writes its answer to a pipe:
- * a crash, a hang past PDFJAIL_TIMEOUT_S or an answer over the caller's cap costs that PDF
- * only (treated as unreadable, logged once here), never the process.
+ * not a file specification, found by tests/fuzz), and no API call tells such a document
+ * beforehand. In reglo-milter a crash would take every message in flight with it. So
+ * whatever opens a PDF runs in a child process that sends its answer back: a crash, a hang
+ * past PDFJAIL_TIMEOUT_S or an answer over the caller's cap costs that PDF only (treated as
+ * unreadable, logged once here), never the process.
  *
- * The child uses only what it inherited (the PDF bytes, poppler), writes, and leaves with
- * _exit: no handler, no database, no log of the parent's runs there; its stderr goes to
- * /dev/null (the parent logs what became of it).
+ * A multi-threaded process must not fork to run library code (a lock another thread held at
+ * fork time stays held in the child forever: GObject's type lock, glib's log lock...). So a
+ * threaded program calls pdfjail_start() first, while it has one thread: that forks a small
+ * single-threaded server which forks one child per PDF on request (the requester hands it
+ * a socket; the PDF and the answer go over that socket). A program that never calls it
+ * (the CLI, tests) forks its children itself.
+ *
+ * A child uses only what it was given (the PDF bytes, poppler), answers, and leaves with
+ * _exit; its stderr goes to /dev/null (the requester logs what became of it).
  */
 #ifndef REGLO_PDFJAIL_H
 #define REGLO_PDFJAIL_H
@@ -22,6 +28,14 @@
 
 /* Runs in the child: the answer (g_bytes), or NULL for "nothing found". */
 typedef GBytes *(*pdfjail_job)(const void *pdf, size_t len);
+
+/*
+ * Starts the fork server; call while the process has a single thread. It lives until the
+ * process ends (it dies with it). warm_up (may be NULL) runs once in the server before it
+ * serves: what it sets up (poppler's globals) every child inherits instead of making it
+ * again. FALSE (logged) when it cannot: children are then forked by the requesting thread.
+ */
+gboolean pdfjail_start(void (*warm_up)(void));
 
 /*
  * The job's answer (the caller unrefs it), NULL when it found nothing or failed; *failed

@@ -51,6 +51,16 @@ PopplerDocument *pdftext_open(const void *pdf, size_t len)
     return doc;
 }
 
+void pdftext_warm_up(void)
+{
+    static const char tiny[] = "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+                               "2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+                               "trailer<</Root 1 0 R>>\n%%EOF\n";
+    PopplerDocument *doc = pdftext_open(tiny, sizeof tiny - 1);
+    if (doc)
+        g_object_unref(doc);
+}
+
 /* Appends text, cut at a character boundary so the whole stays under the cap. */
 static void append_capped(GString *out, const char *text)
 {

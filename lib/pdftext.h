@@ -16,6 +16,9 @@
 /* UTF-8 text of the first pages, g_malloc'ed; NULL when not a readable PDF. */
 char *pdftext_extract(const void *pdf, size_t len);
 
+/* Sets poppler's globals up by opening a tiny document (for pdfjail's server). */
+void pdftext_warm_up(void);
+
 /* TRUE when data starts like a PDF ("%PDF-" within the first 1024 bytes). */
 gboolean pdftext_is_pdf(const void *data, size_t len);
 

@@ -22,6 +22,8 @@
 #include "log.h"
 #include "milter.h"
 #include "outbox.h"
+#include "pdfjail.h"
+#include "pdftext.h"
 
 milter_globals milter;
 
@@ -87,6 +89,7 @@ int main(int argc, char **argv)
     daemon_args args;
     daemon_start(argc, argv, "reglo-milter", "one line per accepted message too", &args);
     const char *conf_path = args.conf_path;
+    pdfjail_start(pdftext_warm_up);     /* while we have one thread: it forks */
     int rc = setup(conf_path);
     if (rc != 0)
         return rc;

@@ -150,7 +150,7 @@ static gboolean parse_candidates(GBytes *answer, invoice_data *out)
 gboolean facturx_extract(const void *pdf, size_t len, invoice_data *out)
 {
     invoice_data_init(out);
-    if (!pdftext_is_pdf(pdf, len) || len > PDFTEXT_MAX_PDF)
+    if (!pdftext_may_open(pdf, len))
         return FALSE;
     GBytes *answer = pdfjail_run("Factur-X attachments", candidates_job, pdf, len,
                                  FACTURX_MAX_ANSWER, NULL);

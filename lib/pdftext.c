@@ -38,9 +38,14 @@ static void silence_poppler(void)
     }
 }
 
+gboolean pdftext_may_open(const void *pdf, size_t len)
+{
+    return pdftext_is_pdf(pdf, len) && len <= PDFTEXT_MAX_PDF;
+}
+
 PopplerDocument *pdftext_open(const void *pdf, size_t len)
 {
-    if (!pdftext_is_pdf(pdf, len) || len > PDFTEXT_MAX_PDF)
+    if (!pdftext_may_open(pdf, len))
         return NULL;
     silence_poppler();
     GBytes *bytes = g_bytes_new_static(pdf, len);
@@ -99,7 +104,7 @@ static GBytes *text_job(const void *pdf, size_t len)
 
 char *pdftext_extract(const void *pdf, size_t len)
 {
-    if (!pdftext_is_pdf(pdf, len) || len > PDFTEXT_MAX_PDF)
+    if (!pdftext_may_open(pdf, len))     /* spares a child for what poppler never sees */
         return NULL;
     /* The text may end a few bytes past the cap (the last character is kept whole). */
     GBytes *text = pdfjail_run("PDF text", text_job, pdf, len, PDFTEXT_MAX_TEXT + 8, NULL);

@@ -16,6 +16,9 @@
 /* UTF-8 text of the first pages, g_malloc'ed; NULL when not a readable PDF. */
 char *pdftext_extract(const void *pdf, size_t len);
 
+/* TRUE when pdf is handed to poppler at all: it looks like a PDF, within PDFTEXT_MAX_PDF. */
+gboolean pdftext_may_open(const void *pdf, size_t len);
+
 /* Sets poppler's globals up by opening a tiny document (for pdfjail's server). */
 void pdftext_warm_up(void);
 

@@ -66,15 +66,16 @@ typedef struct locked {
 } locked;
 
 /*
- * The payment and invoice locked and the event's idempotency key stored, in one statement.
- * *fresh: the event is new (else a replay: nothing to do); *found: the payment is ours
- * (then *out holds it, and out->res is the caller's).
+ * The transaction begun, the payment and invoice locked and the event's idempotency key
+ * stored: one statement, sent with the BEGIN. *fresh: the event is new (else a replay:
+ * nothing to do); *found: the payment is ours (then *out holds it, and out->res is the
+ * caller's).
  */
 static gboolean lock_payment(PGconn *db, const char *psp, const char *ref, const char *event_id,
                              locked *out, gboolean *fresh, gboolean *found, char **err)
 {
     const char *params[] = { psp, ref, event_id };
-    PGresult *res = db_exec(db, SQL_PAYMENT_LOCK, 3, params, err);
+    PGresult *res = db_begin_exec(db, SQL_PAYMENT_LOCK, 3, params, err);
     if (!res)
         return FALSE;
     *fresh = db_bool(res, 0, 0);
@@ -140,9 +141,10 @@ static char *detail_text(json_t *detail)
 
 /* The payment paid, the invoice Payée with its fee, reminders, timeline entry, the event's
  * outcome and, when the invoice moved, the artisan's notice queued, in one statement
- * (SQL_PAYMENT_SETTLE_PAID: a round trip each cost more than the work). The notice is
- * composed first: it is queued in the same transaction or not at all. *outcome_done: the
- * event's outcome is recorded. */
+ * (SQL_PAYMENT_SETTLE_PAID: a round trip each cost more than the work), sent with the
+ * COMMIT: nothing else of the transaction comes after it. The notice is composed first: it
+ * is queued in the same transaction or not at all. *outcome_done: the event's outcome is
+ * recorded. */
 static settle_outcome settle_paid(PGconn *db, const reglo_conf *conf, tmpl_set *templates,
                                   const char *psp, const char *event_id, const locked *l,
                                   const psp_payment *p, gboolean *outcome_done, char **err)
@@ -169,7 +171,8 @@ static settle_outcome settle_paid(PGconn *db, const reglo_conf *conf, tmpl_set *
                              settle_outcome_name(SETTLE_PAID),
                              settle_outcome_name(SETTLE_NO_CHANGE), conf->notify_from,
                              notice.rcpts, notice.message, "paid" };
-    PGresult *res = db_exec(db, SQL_PAYMENT_SETTLE_PAID, G_N_ELEMENTS(params), params, err);
+    PGresult *res = db_exec_commit(db, SQL_PAYMENT_SETTLE_PAID, G_N_ELEMENTS(params), params,
+                                   err);
     g_free(paid_detail);
     g_free(extra_detail);
     outbox_text_clear(&notice);
@@ -286,16 +289,16 @@ static settle_outcome settle_in_transaction(PGconn *db, const reglo_conf *conf,
     return out;
 }
 
+/* The transaction begins with the lock; a paid settlement commits with its statement,
+ * the other outcomes here. */
 settle_outcome payment_settle(PGconn *db, const reglo_conf *conf, tmpl_set *templates,
                               const char *psp, const char *event_id, const psp_payment *p,
                               char **err)
 {
-    if (!db_begin(db, err))
-        return SETTLE_ERROR;
     settle_outcome out = settle_in_transaction(db, conf, templates, psp, event_id, p, err);
     if (out == SETTLE_ERROR || out == SETTLE_REPLAY)
         db_rollback(db);
-    else if (!db_commit(db, err))
+    else if (PQtransactionStatus(db) == PQTRANS_INTRANS && !db_commit(db, err))
         out = SETTLE_ERROR;
     return out;
 }

@@ -213,14 +213,94 @@ void db_close(PGconn *conn)
     PQfinish(conn);
 }
 
-PGresult *db_exec(PGconn *conn, const char *sql, int n, const char *const *params, char **err)
+/* The statement's prepared name, prepared (again) as the top says; NULL with *err. */
+static const char *db_ready(PGconn *conn, const char *sql, int n, char **err)
 {
     prepared_stmt *ps = db_prepare(conn, sql, n, err);
     if (!ps)
         return NULL;
     if (++ps->uses == ps->replan_at)
         db_replan(conn, ps, sql, n);
-    return db_check(conn, PQexecPrepared(conn, ps->name, n, params, NULL, NULL, 0), err);
+    return ps->name;
+}
+
+PGresult *db_exec(PGconn *conn, const char *sql, int n, const char *const *params, char **err)
+{
+    const char *name = db_ready(conn, sql, n, err);
+    return name ? db_check(conn, PQexecPrepared(conn, name, n, params, NULL, NULL, 0), err)
+                : NULL;
+}
+
+typedef struct db_step {
+    const char *sql;
+    int n;
+    const char *const *params;
+} db_step;
+
+/* One statement's result in pipeline mode: the result, then the NULL that ends it. */
+static PGresult *db_pipeline_result(PGconn *conn)
+{
+    PGresult *res = PQgetResult(conn);
+    if (res)
+        PQclear(PQgetResult(conn));
+    return res;
+}
+
+/* Sends the steps, then reads every answer up to the sync: all are read even after an
+ * error (the connection must be left clean). The result of step `keep`, or NULL with *err
+ * (the first error) when any step failed. */
+static PGresult *db_pipeline_run(PGconn *conn, const db_step *steps, int count, int keep,
+                                 char **err)
+{
+    const char *names[4];
+    g_assert(count <= (int) G_N_ELEMENTS(names));
+    for (int i = 0; i < count; i++)
+        if (!(names[i] = db_ready(conn, steps[i].sql, steps[i].n, err)))
+            return NULL;
+    gboolean sent = PQenterPipelineMode(conn);
+    for (int i = 0; i < count && sent; i++)
+        sent = PQsendQueryPrepared(conn, names[i], steps[i].n, steps[i].params, NULL, NULL, 0);
+    sent = sent && PQpipelineSync(conn);
+    PGresult *kept = NULL;
+    gboolean failed = !sent;
+    for (int i = 0; i < count && sent; i++) {
+        PGresult *res = db_pipeline_result(conn);
+        if (failed)
+            PQclear(res);           /* PGRES_PIPELINE_ABORTED: skipped after the error */
+        else if (!(res = db_check(conn, res, err)))
+            failed = TRUE;
+        else if (i == keep)
+            kept = res;
+        else
+            PQclear(res);
+    }
+    if (sent)
+        PQclear(PQgetResult(conn));     /* the sync's PGRES_PIPELINE_SYNC */
+    if (!sent)
+        *err = one_line(g_strdup_printf("database: %s", PQerrorMessage(conn)));
+    if (!PQexitPipelineMode(conn) && !failed) {
+        failed = TRUE;
+        *err = one_line(g_strdup_printf("database: %s", PQerrorMessage(conn)));
+    }
+    if (failed) {
+        PQclear(kept);
+        return NULL;
+    }
+    return kept;
+}
+
+PGresult *db_begin_exec(PGconn *conn, const char *sql, int n, const char *const *params,
+                        char **err)
+{
+    const db_step steps[] = { { "BEGIN", 0, NULL }, { sql, n, params } };
+    return db_pipeline_run(conn, steps, 2, 1, err);
+}
+
+PGresult *db_exec_commit(PGconn *conn, const char *sql, int n, const char *const *params,
+                         char **err)
+{
+    const db_step steps[] = { { sql, n, params }, { "COMMIT", 0, NULL } };
+    return db_pipeline_run(conn, steps, 2, 0, err);
 }
 
 gboolean db_run(PGconn *conn, const char *sql, int n, const char *const *params, char **err)

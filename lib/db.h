@@ -41,6 +41,18 @@ gboolean db_begin(PGconn *conn, char **err);
 gboolean db_commit(PGconn *conn, char **err);
 void db_rollback(PGconn *conn);
 
+/*
+ * A transaction's first and last statements sent with its BEGIN and its COMMIT, one round
+ * trip each instead of two (libpq's pipeline mode). db_begin_exec: BEGIN, then sql; NULL with
+ * *err when either fails (the transaction may be open: db_rollback). db_exec_commit: sql,
+ * then COMMIT; the result only when both succeeded, else NULL with *err: the transaction was
+ * not committed (it is rolled back, or failed and open: db_rollback either way).
+ */
+PGresult *db_begin_exec(PGconn *conn, const char *sql, int n, const char *const *params,
+                        char **err);
+PGresult *db_exec_commit(PGconn *conn, const char *sql, int n, const char *const *params,
+                         char **err);
+
 /* Value helpers on a result row: NULL-safe, "" for SQL NULL. */
 const char *db_str(const PGresult *res, int row, int col);
 gint64 db_int(const PGresult *res, int row, int col);

@@ -86,12 +86,13 @@ static gboolean outbox_retry(PGconn *db, const char *id, int rc, const char *smt
 /*
  * The claimed rows, in order, over one SMTP session. A row is marked sent (one statement
  * for the batch, ids in sent) only once the MTA accepted it; a refused row gets its
- * retry now. A temporary failure ends the batch (the MTA may be away: the rows not tried
- * stay due, untouched, for the next batch, as they would be with one row per pass).
- * Returns the rows handled, or -1 on a database error.
+ * retry now. A temporary failure ends the batch (*deferred): the MTA may be away, and the
+ * rows not tried stay due, untouched, for the next pass, as they would be with one row per
+ * pass. Returns the rows handled, or -1 on a database error.
  */
 static int outbox_submit_rows(PGconn *db, const PGresult *res, smtp_session *smtp,
-                              const char *smtp_url, GString *sent, char **err)
+                              const char *smtp_url, GString *sent, gboolean *deferred,
+                              char **err)
 {
     int n = PQntuples(res), handled = 0;
     for (int row = 0; row < n; row++) {
@@ -104,7 +105,7 @@ static int outbox_submit_rows(PGconn *db, const PGresult *res, smtp_session *smt
         if (rc == SMTP_OK)
             g_string_append_printf(sent, "%s%s", sent->len > 1 ? "," : "", db_str(res, row, 0));
         handled++;
-        if (rc == SMTP_TEMPFAIL)
+        if ((*deferred = rc == SMTP_TEMPFAIL))
             break;
     }
     g_string_append_c(sent, '}');
@@ -112,8 +113,9 @@ static int outbox_submit_rows(PGconn *db, const PGresult *res, smtp_session *smt
 }
 
 int outbox_send_batch(PGconn *db, smtp_session *smtp, const char *smtp_url, int max,
-                      char **err)
+                      gboolean *deferred, char **err)
 {
+    *deferred = FALSE;
     char limit[16];
     g_snprintf(limit, sizeof limit, "%d", MAX(max, 1));
     if (!db_begin(db, err))
@@ -125,7 +127,7 @@ int outbox_send_batch(PGconn *db, smtp_session *smtp, const char *smtp_url, int 
         return res ? 0 : -1;
     }
     GString *sent = g_string_new("{");
-    int handled = outbox_submit_rows(db, res, smtp, smtp_url, sent, err);
+    int handled = outbox_submit_rows(db, res, smtp, smtp_url, sent, deferred, err);
     gboolean ok = handled > 0
                   && (sent->len <= 2 ||
                       db_run(db, SQL_OUTBOX_SENT, 1, (const char *[]) { sent->str }, err))
@@ -135,14 +137,6 @@ int outbox_send_batch(PGconn *db, smtp_session *smtp, const char *smtp_url, int 
     g_string_free(sent, TRUE);
     PQclear(res);
     return ok ? handled : -1;
-}
-
-int outbox_send_one(PGconn *db, const char *smtp_url, char **err)
-{
-    smtp_session *smtp = smtp_session_new();
-    int rc = outbox_send_batch(db, smtp, smtp_url, 1, err);
-    smtp_session_free(smtp);
-    return rc;
 }
 
 #define OUTBOX_IDLE_MS 2000
@@ -184,15 +178,18 @@ static void outbox_idle(outbox_sender *s)
 }
 
 /* Everything due now, in batches over one SMTP connection, closed at the end of the pass
- * (no connection is kept open to the MTA while idle); FALSE on a database error (*err). */
+ * (no connection is kept open to the MTA while idle). A temporary failure ends the pass:
+ * with the MTA away, a pass costs one attempt, not one per due row. FALSE on a database
+ * error (*err). */
 static gboolean outbox_drain(outbox_sender *s, char **err)
 {
     char *smtp_url = NULL;
     PGconn *db = s->get(s->arg, &smtp_url, err);
     smtp_session *smtp = smtp_session_new();
     int rc = 0;
-    while (db && !g_atomic_int_get(&s->stop) &&
-           (rc = outbox_send_batch(db, smtp, smtp_url, OUTBOX_BATCH, err)) > 0)
+    gboolean deferred = FALSE;
+    while (db && !deferred && !g_atomic_int_get(&s->stop) &&
+           (rc = outbox_send_batch(db, smtp, smtp_url, OUTBOX_BATCH, &deferred, err)) > 0)
         ;
     smtp_session_free(smtp);
     if (db)

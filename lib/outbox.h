@@ -32,15 +32,12 @@ gint64 outbox_add(PGconn *db, const char *from, const char *const *rcpts, const 
 /*
  * Submit up to max due messages to smtp_url over smtp (one connection, see smtp.h), in one
  * transaction: each row is marked sent only once the MTA accepted it, a refused one is put
- * back for a later try (backoff) or given up; a temporary failure ends the batch. Returns
- * the rows handled, 0 when nothing is due, -1 on a database error (*err: nothing of the
- * batch is recorded, its rows are tried again).
+ * back for a later try (backoff) or given up; a temporary failure ends the batch
+ * (*deferred). Returns the rows handled, 0 when nothing is due, -1 on a database error
+ * (*err: nothing of the batch is recorded, its rows are tried again).
  */
 int outbox_send_batch(PGconn *db, smtp_session *smtp, const char *smtp_url, int max,
-                      char **err);
-
-/* The same for one message, over a connection of its own; 1 when a row was handled. */
-int outbox_send_one(PGconn *db, const char *smtp_url, char **err);
+                      gboolean *deferred, char **err);
 
 /*
  * A thread that submits what is due, then waits a little, until stopped. The daemons give

@@ -7,7 +7,7 @@
 # rows and total; the aligned text table, the CSV export (BOM, ';', CRLF, quoting, defused
 # name, French amounts), an empty month (zero total), bad months (exit 2).
 set -u
-export REGLO_PORT_BASE=${REGLO_PORT_BASE:-33000}
+export REGLO_PORT_BASE=${REGLO_PORT_BASE:-29200}
 . "$(dirname "$0")/../lib/env.sh"
 R=$BUILD/reglo
 JEAN=jean@artisan.test

@@ -7,7 +7,7 @@
 # default; and the own block with an own per-step subject reaches a reminder sent by
 # reglo-gateway (claim query → reminder mail) at smtp-sink.
 set -u
-export REGLO_PORT_BASE=${REGLO_PORT_BASE:-34000}
+export REGLO_PORT_BASE=${REGLO_PORT_BASE:-29400}
 . "$(dirname "$0")/../lib/env.sh"
 MP=$REGLO_ROOT/tests/lib/mailparts.py
 MKINV=$REGLO_ROOT/tests/fixtures/mkinvoice

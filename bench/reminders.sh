@@ -17,7 +17,10 @@
 # gmime), the SMTP submissions and the database writes. Sides alternate from round to round.
 #
 # Environment: REGLO_PORT_BASE (default 27000), BENCH_REMINDERS (10000), BENCH_ROUNDS (3),
-# BENCH_CONC (10), BENCH_OUT (bench/out/reminders.md).
+# BENCH_CONC (10), BENCH_OUT (bench/out/reminders.md), BENCH_PROFILE (0; 1: PostgreSQL loads
+# pg_stat_statements and the report adds the statements of the last reminder round by time,
+# and perf's view of the gateway during it, when perf works: that round is then not a
+# measurement of speed).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 REGLO_ROOT=${REGLO_ROOT:-$(cd "$HERE/.." && pwd)}
@@ -27,6 +30,7 @@ N=${BENCH_REMINDERS:-10000}
 ROUNDS=${BENCH_ROUNDS:-3}
 CONC=${BENCH_CONC:-10}
 OUT=${BENCH_OUT:-$HERE/out/reminders.md}
+PROFILE=${BENCH_PROFILE:-0}
 ARTISAN=jean@artisan.test
 CLIENT=client@example.test
 WARMUP=50
@@ -49,6 +53,11 @@ clock_set() { printf '%s\n' "$1" >"$T/clock.new" && mv "$T/clock.new" "$T/clock"
 clock_set "$BEFORE"
 say "files in $T; $N reminders x $ROUNDS rounds, $CONC sessions"
 pg_start || exit 1
+if [ "$PROFILE" = 1 ]; then
+    psql -Atqc "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null &&
+        pg_stop && pg_resume && psql -Atqc "CREATE EXTENSION pg_stat_statements" >/dev/null ||
+        { echo "pg_stat_statements" >&2; exit 1; }
+fi
 reglo_conf
 gateway_conf
 sed -i 's/memory_threshold = .*/memory_threshold = 1048576/' "$REGLO_CONF"
@@ -158,8 +167,8 @@ run_source() {
     t2=$(sink_last_write)
     record smtp-source "$r" "$t0" "$t2" yes "$c0"
 }
-run_reminders() {
-    local r=$1 t0 t2 c0 sent ok=yes
+run_reminders() {   # run_reminders ROUND [SIDE]
+    local r=$1 side=${2:-reminders} t0 t2 c0 sent ok=yes
     # Every B- invoice gets its D+7 again: forget the last round's rows, then fall due.
     psql -Atqc "DELETE FROM thread_message WHERE kind = 'reminder';
                 DELETE FROM invoice_event WHERE kind LIKE 'reminder_%';
@@ -175,7 +184,7 @@ run_reminders() {
     [ "$sent" = "$N" ] || { say "reminders round $r: $sent rows sent once, of $N"; ok=no; }
     [ "$(grep -rhE '^Message-I[dD]: <reminder-' "$T/sink" | sort -u | wc -l)" = "$N" ] || ok=no
     clock_set "$BEFORE"
-    record reminders "$r" "$t0" "$t2" "$ok" "$c0"
+    record "$side" "$r" "$t0" "$t2" "$ok" "$c0"
 }
 for r in $(seq 1 "$ROUNDS"); do
     for side in $( [ $((r % 2)) = 1 ] && echo "source reminders" || echo "reminders source"); do
@@ -188,6 +197,31 @@ for r in $(seq 1 "$ROUNDS"); do
         sleep 2
     done
 done
+
+# ---- profile: one more reminder round, observed ------------------------------------------
+
+PROF=$T/profile
+if [ "$PROFILE" = 1 ]; then
+    mkdir -p "$PROF"
+    sink_clear
+    wait_quiet
+    psql -Atqc "SELECT pg_stat_statements_reset()" >/dev/null
+    perf_pid=
+    if perf record -e cpu-clock -o "$PROF/probe.data" true >/dev/null 2>&1; then
+        perf record -e cpu-clock -F 499 --call-graph dwarf,16384 -p "$GW_PID" \
+            -o "$PROF/perf.data" >/dev/null 2>"$PROF/perf.log" &
+        perf_pid=$!
+        sleep 1
+    fi
+    say "profile round"
+    run_reminders 0 profile
+    [ -n "$perf_pid" ] && { kill -INT "$perf_pid"; wait "$perf_pid"; }
+    postfix_drain
+    psql -q -P footer=off -c "SELECT calls, round((total_exec_time * 1000 / calls)::numeric) AS exec_us, round((100 * total_exec_time / sum(total_exec_time) OVER ())::numeric, 1) AS pct, left(regexp_replace(query, '\s+', ' ', 'g'), 70) AS query FROM pg_stat_statements WHERE calls > 0 AND query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC LIMIT 14" >"$PROF/pgstat.txt"
+    [ -n "$perf_pid" ] && perf report -i "$PROF/perf.data" --children -g none --sort sym \
+        --percent-limit 2 2>/dev/null | grep -v '^#' | grep -v '^$' | grep -v '0x0000' |
+        head -70 >"$PROF/perf.txt"
+fi
 
 # ---- report ---------------------------------------------------------------------------
 
@@ -227,5 +261,25 @@ mkdir -p "$(dirname "$OUT")"
     med_rem=$(median reminders)
     echo
     awk -v s="$med_src" -v m="$med_rem" 'BEGIN { printf "Median: smtp-source %.0f msg/s, reminders %.0f msg/s: **%.2f x** (target 0.8 x).\n", s, m, (s > 0 ? m / s : 0) }'
+    if [ "$PROFILE" = 1 ]; then
+        echo
+        echo "### Where a reminder's time goes (one more round, observed: not a measurement)"
+        echo
+        awk -F'\t' '$1 == "profile" { k = 1000 / $3; printf "That round: %.0f msg/s; CPU s per 1,000: gateway %.2f, milter %.2f, PostgreSQL %.2f, Postfix %.2f.\n", $3 / $4, $6 * k, $7 * k, $8 * k, $9 * k }' "$RES"
+        echo
+        echo "PostgreSQL's statements (pg_stat_statements, µs per call executing, share):"
+        echo
+        echo '```'
+        cat "$PROF/pgstat.txt"
+        echo '```'
+        if [ -s "$PROF/perf.txt" ]; then
+            echo
+            echo "reglo-gateway under perf (inclusive share of its samples):"
+            echo
+            echo '```'
+            cat "$PROF/perf.txt"
+            echo '```'
+        fi
+    fi
 } >"$OUT"
 cat "$OUT"

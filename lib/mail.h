@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include <gmime/gmime.h>
+
 typedef struct {
     const char *name;            /* field name: printable ASCII, no ':' */
     const char *value;           /* UTF-8, encoded as needed; no line breaks */
@@ -36,6 +38,14 @@ typedef struct {
  * text that is not UTF-8, bad header name, too many recipients or references).
  */
 char *mail_compose(const mail_spec *spec, size_t *len);
+
+/* The same message before it is written out, for a caller that edits it further (the
+ * reminder's payment block goes in without a write and a parse); NULL as above. The caller
+ * g_object_unref()s it. */
+GMimeMessage *mail_compose_message(const mail_spec *spec);
+
+/* msg written out (LF line ends, NUL-terminated, g_malloc'ed); *len its length. */
+char *mail_to_string(GMimeMessage *msg, size_t *len);
 
 /* What mail_compose accepts: a bare address needing no quoting; a Message-ID (no <>). */
 int mail_address_ok(const char *addr);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <png.h>
+#include <zlib.h>
 #include <qrencode.h>
 
 #define QR_TEXT_MAX      2048  /* bytes of text we agree to encode */
@@ -64,6 +65,9 @@ static gboolean qr_png_encode(const QRcode *qr, int module_px, GByteArray *out)
     if (setjmp(png_jmpbuf(png)))
         goto done;
     png_set_write_fn(png, out, qr_png_write, qr_png_flush);
+    /* A QR image is long runs and repeated rows: the fastest level finds them too, at half
+     * the cost of the default for ~100 more bytes. */
+    png_set_compression_level(png, Z_BEST_SPEED);
     png_set_IHDR(png, info, side, side, 1, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);

@@ -210,28 +210,24 @@ static const char **reminder_references(const reminder_invoice *inv)
     return (const char **) g_ptr_array_free(refs, FALSE);
 }
 
-/* The composed text and html, with the payment block and the QR injected. */
-static char *with_block(const char *composed, size_t len, const rendered *r, const char *link,
-                        const char *cid, size_t *out_len, char **err)
+/* The composed message written out with the payment block and the QR injected. */
+static char *with_block(GMimeMessage *msg, const rendered *r, const char *link, const char *cid,
+                        size_t *out_len, char **err)
 {
     size_t png_len = 0;
     guint8 *png = qr_png(link, QR_MODULE_PX, &png_len);
-    GMimeMessage *msg = png ? mime_parse_bytes(composed, len) : NULL;
     char *out = NULL;
     mime_block block = { r->block_text, r->block_html, png, png_len, cid, "paiement-qr.png" };
-    if (msg && mime_inject_block(msg, &block) > 0) {
-        out = g_mime_object_to_string(GMIME_OBJECT(msg), NULL);
-        *out_len = strlen(out);
-    } else
+    if (png && mime_inject_block(msg, &block) > 0)
+        out = mail_to_string(msg, out_len);
+    else
         *err = g_strdup(png ? "cannot add the payment block" : "QR code generation failed");
-    if (msg)
-        g_object_unref(msg);
     g_free(png);
     return out;
 }
 
-static char *compose(const reminder_invoice *inv, const rendered *r, const reminder_mail *m,
-                     const char *marker, size_t *len)
+static GMimeMessage *compose(const reminder_invoice *inv, const rendered *r,
+                             const reminder_mail *m, const char *marker)
 {
     const char *cc[] = { inv->artisan_email, NULL };
     const char **refs = reminder_references(inv);
@@ -243,9 +239,9 @@ static char *compose(const reminder_invoice *inv, const rendered *r, const remin
         .in_reply_to = invoice_message_id(inv),
         .references = refs[0] ? refs : NULL, .headers = headers, .message_id = m->message_id,
     };
-    char *out = mail_compose(&spec, len);
+    GMimeMessage *msg = mail_compose_message(&spec);
     g_free(refs);
-    return out;
+    return msg;
 }
 
 /* The link, its QR's Content-ID, the Message-ID and the recipients; FALSE with *err. */
@@ -289,14 +285,14 @@ gboolean reminder_mail_build(const reminder_writer *w, const reminder_invoice *i
         json_t *ctx = reminder_mail_context(inv, link, cid);
         if (render_all(w, inv, own, ctx, &r, err)) {
             char *marker = token_marker(w->keys, "reminder", inv->invoice_id, out->message_id);
-            size_t len = 0;
-            char *composed = compose(inv, &r, out, marker, &len);
+            GMimeMessage *composed = compose(inv, &r, out, marker);
             if (!composed)
                 *err = g_strdup("cannot compose the reminder (an address or a field is unusable)");
             else
-                out->data = with_block(composed, len, &r, link, cid, &out->len, err);
+                out->data = with_block(composed, &r, link, cid, &out->len, err);
             ok = out->data != NULL;
-            g_free(composed);
+            if (composed)
+                g_object_unref(composed);
             g_free(marker);
         }
         json_decref(ctx);

@@ -11,8 +11,6 @@
 set -u
 export REGLO_PORT_BASE=${REGLO_PORT_BASE:-28800}
 . "$(dirname "$0")/../lib/env.sh"
-MP=$REGLO_ROOT/tests/lib/mailparts.py
-MKMAIL=$REGLO_ROOT/tests/fixtures/mkmail
 CLIENT=client@example.test
 JEAN=jean@artisan.test      # Mollie (the default PSP)
 ANNE=anne@artisan.test      # Stripe
@@ -41,15 +39,8 @@ sink_start || { fail "smtp-sink starts"; exit 1; }
 sim_start || { fail "psp-sim starts"; exit 1; }
 gateway_start || { fail "reglo-gateway starts"; cat "$T/gateway.log"; exit 1; }
 
-# record_invoice ARTISAN NUMBER AMOUNT: recorded by reglo rewrite as the milter would
-# (invoicing software's X-Invoice-* headers); prints the payment link.
-record_invoice() {
-    "$MKMAIL" --from "$1" --to "$CLIENT" --subject "Facture $2" \
-        --header "X-Invoice-Number: $2" --header "X-Invoice-Amount: $3" \
-        --header "X-Invoice-Currency: EUR" -o "$M/$2.eml"
-    reglo rewrite <"$M/$2.eml" >"$M/$2.out" 2>>"$T/rewrite.log" || return 1
-    python3 "$MP" text "$M/$2.out" | grep -o "$GW/p/[A-Za-z0-9._-]*" | head -1
-}
+# record_invoice ARTISAN NUMBER AMOUNT: recorded by reglo rewrite; prints the payment link.
+record_invoice() { rewrite_invoice "$1" "$CLIENT" "$2" "$3" "$M"; }
 # checkout LINK: the client's click on the pay button; prints the PSP reference.
 checkout() {
     curl -s -o /dev/null -w '%{redirect_url}' -d lang=fr "$1/pay" | grep -o '\(tr\|cs\)_[A-Za-z0-9_]*' | head -1

@@ -12,8 +12,6 @@
 set -u
 export REGLO_PORT_BASE=${REGLO_PORT_BASE:-28600}
 . "$(dirname "$0")/../lib/env.sh"
-MP=$REGLO_ROOT/tests/lib/mailparts.py
-MKMAIL=$REGLO_ROOT/tests/fixtures/mkmail
 CLIENT=client@example.test
 JEAN=jean@artisan.test
 REFUSE=refuse@closed.test   # Postfix answers RCPT with 550
@@ -50,15 +48,8 @@ postfix -c "$PF_CONF" reload >/dev/null 2>&1
 sim_start || { fail "psp-sim starts"; exit 1; }
 gateway_start || { fail "reglo-gateway starts"; cat "$T/gateway.log"; exit 1; }
 
-# record_invoice ARTISAN NUMBER AMOUNT: recorded by reglo rewrite as the milter would
-# (invoicing software's X-Invoice-* headers); prints the payment link.
-record_invoice() {
-    "$MKMAIL" --from "$1" --to "$CLIENT" --subject "Facture $2" \
-        --header "X-Invoice-Number: $2" --header "X-Invoice-Amount: $3" \
-        --header "X-Invoice-Currency: EUR" -o "$M/$2.eml"
-    reglo rewrite <"$M/$2.eml" >"$M/$2.out" 2>>"$T/rewrite.log" || return 1
-    python3 "$MP" text "$M/$2.out" | grep -o "$GW/p/[A-Za-z0-9._-]*" | head -1
-}
+# record_invoice ARTISAN NUMBER AMOUNT: recorded by reglo rewrite; prints the payment link.
+record_invoice() { rewrite_invoice "$1" "$CLIENT" "$2" "$3" "$M"; }
 # pay LINK: the client's click, then psp-sim's "paid" and its callback; prints the reference.
 pay() {
     local ref

@@ -244,6 +244,18 @@ sendmail_local() {
     sendmail -C "$PF_CONF" -f "$1" "$2" <"$3"
 }
 
+# rewrite_invoice FROM TO NUMBER AMOUNT DIR: an invoice email with invoicing software's
+# X-Invoice-* headers (written in DIR), recorded by `reglo rewrite` as reglo-milter would;
+# prints the payment link it got.
+rewrite_invoice() {
+    "$REGLO_ROOT/tests/fixtures/mkmail" --from "$1" --to "$2" --subject "Facture $3" \
+        --header "X-Invoice-Number: $3" --header "X-Invoice-Amount: $4" \
+        --header "X-Invoice-Currency: EUR" -o "$5/$3.eml"
+    reglo rewrite <"$5/$3.eml" >"$5/$3.out" 2>>"$T/rewrite.log" || return 1
+    python3 "$REGLO_ROOT/tests/lib/mailparts.py" text "$5/$3.out" |
+        grep -o "$GW/p/[A-Za-z0-9._-]*" | head -1
+}
+
 # Wait until Postfix's queue is empty (everything delivered or bounced).
 postfix_drain() {
     wait_for 300 bash -c "[ -z \"\$(find '$T/pf/spool/active' '$T/pf/spool/incoming' '$T/pf/spool/maildrop' -type f 2>/dev/null)\" ]"

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "pagecache.h"
+#include "portal/portal.h"
 #include "reminders.h"
 #include "server.h"
 
@@ -43,6 +44,16 @@ static PGconn *outbox_db(void *arg, char **smtp_url, char **err)
     *smtp_url = g_strdup(snap->conf->smtp_url);
     gw_snapshot_put(snap);
     return db;
+}
+
+/* Before each pass the outbox thread turns the portal's sign-in requests into mail. */
+static gboolean outbox_fill(void *arg, PGconn *db, char **err)
+{
+    (void) arg;
+    gw_snapshot *snap = gw_snapshot_get();
+    gboolean ok = portal_signin_handle(snap->conf, db, err);
+    gw_snapshot_put(snap);
+    return ok;
 }
 
 static void outbox_db_done(void *arg, PGconn *db, gboolean broken)
@@ -135,7 +146,7 @@ int main(int argc, char **argv)
     int rc = 0;
     struct MHD_Daemon *daemon = start_server();
     if (daemon) {
-        outbox_sender *sender = outbox_sender_start(outbox_db, outbox_db_done, NULL);
+        outbox_sender *sender = outbox_sender_start(outbox_db, outbox_db_done, outbox_fill, NULL);
         reminders *scheduler = reminders_start();
         pagecache_listen_start();
         signal_loop(&set, conf_path);

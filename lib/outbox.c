@@ -147,6 +147,7 @@ int outbox_send_batch(PGconn *db, smtp_session *smtp, const char *smtp_url, int 
 struct outbox_sender {
     outbox_db_get get;
     outbox_db_put put;
+    outbox_db_fill fill;
     void *arg;
     gint stop;
     GThread *thread;
@@ -177,8 +178,8 @@ static void outbox_idle(outbox_sender *s)
     g_mutex_unlock(&idle_lock);
 }
 
-/* Everything due now, in batches over one SMTP connection, closed at the end of the pass
- * (no connection is kept open to the MTA while idle). A temporary failure ends the pass:
+/* The daemon's fill first, then everything due now, in batches over one SMTP connection,
+ * closed at the end of the pass (no connection is kept open to the MTA while idle). A temporary failure ends the pass:
  * with the MTA away, a pass costs one attempt, not one per due row. FALSE on a database
  * error (*err). */
 static gboolean outbox_drain(outbox_sender *s, char **err)
@@ -186,9 +187,10 @@ static gboolean outbox_drain(outbox_sender *s, char **err)
     char *smtp_url = NULL;
     PGconn *db = s->get(s->arg, &smtp_url, err);
     smtp_session *smtp = smtp_session_new();
-    int rc = 0;
+    gboolean filled = !db || !s->fill || s->fill(s->arg, db, err);
+    int rc = filled ? 0 : -1;
     gboolean deferred = FALSE;
-    while (db && !deferred && !g_atomic_int_get(&s->stop) &&
+    while (db && filled && !deferred && !g_atomic_int_get(&s->stop) &&
            (rc = outbox_send_batch(db, smtp, smtp_url, OUTBOX_BATCH, &deferred, err)) > 0)
         ;
     smtp_session_free(smtp);
@@ -216,11 +218,13 @@ static gpointer outbox_sender_main(gpointer arg)
     return NULL;
 }
 
-outbox_sender *outbox_sender_start(outbox_db_get get, outbox_db_put put, void *arg)
+outbox_sender *outbox_sender_start(outbox_db_get get, outbox_db_put put, outbox_db_fill fill,
+                                   void *arg)
 {
     outbox_sender *s = g_new0(outbox_sender, 1);
     s->get = get;
     s->put = put;
+    s->fill = fill;
     s->arg = arg;
     s->thread = g_thread_new("outbox", outbox_sender_main, s);
     return s;

@@ -47,9 +47,14 @@ int outbox_send_batch(PGconn *db, smtp_session *smtp, const char *smtp_url, int 
  */
 typedef PGconn *(*outbox_db_get)(void *arg, char **smtp_url, char **err);
 typedef void (*outbox_db_put)(void *arg, PGconn *db, gboolean broken);
+/* Work that queues mail, done with the pass's connection before it sends (the gateway's
+ * sign-in requests); FALSE with *err on a database error. */
+typedef gboolean (*outbox_db_fill)(void *arg, PGconn *db, char **err);
 typedef struct outbox_sender outbox_sender;
 
-outbox_sender *outbox_sender_start(outbox_db_get get, outbox_db_put put, void *arg);
+/* fill may be NULL. */
+outbox_sender *outbox_sender_start(outbox_db_get get, outbox_db_put put, outbox_db_fill fill,
+                                   void *arg);
 /* Mail was just queued that someone waits for (a sign-in link): the senders of this
  * process look at the outbox now rather than at their next pass. */
 void outbox_wake(void);

@@ -120,7 +120,7 @@ int main(int argc, char **argv)
     sigaddset(&stops, SIGINT);
     sigaddset(&stops, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stops, NULL);
-    outbox_sender *sender = outbox_sender_start(outbox_db, outbox_db_done, NULL);
+    outbox_sender *sender = outbox_sender_start(outbox_db, outbox_db_done, NULL, NULL);
     log_info("listening on %s", milter.conf->milter_socket);
     rc = smfi_main() == MI_SUCCESS ? 0 : 1;
     outbox_sender_stop(sender);

@@ -49,6 +49,10 @@ const char *portal_word(const portal_req *p, const char *key);
 /* Sign-in and sign-out (signin.c). */
 void portal_signin_form(portal_req *p);
 void portal_signin_request(portal_req *p);
+/* The sign-in requests recorded since the last pass, handled: a link mailed (queued in the
+ * outbox) to each enrolled address. The gateway's outbox thread runs it before it sends.
+ * FALSE with *err on a database error (the requests wait for the next pass). */
+gboolean portal_signin_handle(const reglo_conf *conf, PGconn *db, char **err);
 void portal_enter_form(portal_req *p);
 void portal_enter(portal_req *p);
 void portal_signout(portal_req *p);

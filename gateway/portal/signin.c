@@ -1,9 +1,11 @@
 /*
  * portal/signin — signing in to the portal with a link sent by email, and signing out.
  *
- * The request page answers the same whether the address is enrolled or not (no one learns
- * who is a customer), and counts requests per address and per client address in the
- * database, so the limits hold across gateways. The link from the email opens a page with
+ * The request page answers the same whether the address is enrolled or not, after the same
+ * work (no one learns who is a customer, not even from the time it takes): the request is
+ * recorded, counted per address and per client address in the database (the limits hold
+ * across gateways), and the outbox thread mails the link afterwards when the address is an
+ * artisan's (portal_signin_handle). The link from the email opens a page with
  * a button: mail scanners that fetch every link in a message must not use it up.
  */
 #include <string.h>
@@ -18,6 +20,7 @@
 
 #define SIGNIN_MAX_PER_ADDRESS 5      /* per 15 minutes */
 #define SIGNIN_MAX_PER_CLIENT 20
+#define SIGNIN_BATCH 16               /* requests handled per transaction */
 #define EMAIL_MAX 254
 
 void portal_signin_form(portal_req *p)
@@ -47,45 +50,41 @@ static char *signin_address(const char *typed)
     return email;
 }
 
-/* Count this request; TRUE when it is within the limits. FALSE with *err on a database
- * error. Old rows go at the same time. */
-static gboolean signin_within_limits(portal_req *p, const char *email, gboolean *within,
-                                     char **err)
+/* Record this request; *within: it is within the limits (then a gateway mails the link,
+ * portal_signin_handle). FALSE with *err on a database error. */
+static gboolean signin_record(portal_req *p, const char *email, gboolean *within, char **err)
 {
-    const char *params[] = { email, p->req->client_ip };
-    PGresult *res = db_exec(p->db, SQL_PORTAL_SIGNIN_REQUEST, 2, params, err);
-    if (!res || !db_run(p->db, SQL_PORTAL_PURGE, 0, NULL, err)) {
-        PQclear(res);
-        return FALSE;
-    }
-    *within = db_int(res, 0, 0) < SIGNIN_MAX_PER_ADDRESS &&
-              db_int(res, 0, 1) < SIGNIN_MAX_PER_CLIENT;
+    char per_address[16], per_client[16];
+    g_snprintf(per_address, sizeof per_address, "%d", SIGNIN_MAX_PER_ADDRESS);
+    g_snprintf(per_client, sizeof per_client, "%d", SIGNIN_MAX_PER_CLIENT);
+    const char *params[] = { email, p->req->client_ip, per_address, per_client };
+    PGresult *res = db_exec(p->db, SQL_PORTAL_SIGNIN_REQUEST, 4, params, err);
+    if (res)
+        *within = db_bool(res, 0, 0);
     PQclear(res);
-    return TRUE;
+    return res != NULL;
 }
 
-/* Mail a sign-in link when the address is an enrolled artisan's; TRUE unless the database
- * or the template failed. */
-static gboolean signin_mail_link(portal_req *p, const char *email, char **err)
+/* Queue the sign-in link's mail when the address is an enrolled artisan's; TRUE unless the
+ * database or the template failed. */
+static gboolean signin_mail_link(PGconn *db, const reglo_conf *conf, const char *email,
+                                 char **err)
 {
     artisan *a = NULL;
-    artisan_lookup_result found = artisan_lookup(p->db, email, &a, err);
+    artisan_lookup_result found = artisan_lookup(db, email, &a, err);
     if (found != ARTISAN_FOUND || a->disabled) {
         artisan_free(a);
         return found != ARTISAN_DB_ERROR;
     }
-    char *token = session_link_new(p->db, a->id, LINK_SIGNIN, NULL, NULL, err);
+    char *token = session_link_new(db, a->id, LINK_SIGNIN, NULL, NULL, err);
     gboolean ok = token != NULL;
     if (ok) {
-        char *link = g_strdup_printf("%s/portal/entrer?t=%s", p->req->snap->conf->public_url,
-                                     token);
+        char *link = g_strdup_printf("%s/portal/entrer?t=%s", conf->public_url, token);
         json_t *ctx = json_pack("{s:s, s:s, s:i}", "name", a->name, "link", link,
                                 "minutes", SESSION_SIGNIN_TTL_S / 60);
-        ok = notify_artisan(p->db, p->req->snap->conf, a, "signin", ctx, NULL, 0, err);
-        if (ok) {
+        ok = notify_artisan(db, conf, a, "signin", ctx, NULL, 0, err);
+        if (ok)
             log_info("portal: sign-in link queued for %s", a->email);
-            outbox_wake();
-        }
         json_decref(ctx);
         g_free(link);
         g_free(token);
@@ -94,6 +93,51 @@ static gboolean signin_mail_link(portal_req *p, const char *email, char **err)
     return ok;
 }
 
+/* One batch of requests taken and their links queued, in one transaction; how many were
+ * taken, -1 on an error (*err; the batch is left for the next pass). */
+static int signin_handle_batch(PGconn *db, const reglo_conf *conf, char **err)
+{
+    char limit[16];
+    g_snprintf(limit, sizeof limit, "%d", SIGNIN_BATCH);
+    if (!db_begin(db, err))
+        return -1;
+    PGresult *res = db_exec(db, SQL_PORTAL_SIGNIN_TAKE, 1, (const char *[]) { limit }, err);
+    int n = res ? PQntuples(res) : -1;
+    for (int i = 0; i < n; i++) {
+        char *why = NULL;
+        if (signin_mail_link(db, conf, db_str(res, i, 0), &why))
+            continue;
+        if (PQtransactionStatus(db) == PQTRANS_INERROR) {
+            *err = why;
+            n = -1;
+            break;
+        }
+        /* a template that does not render: this request only, not the others */
+        log_error("portal: no sign-in link for %s: %s", db_str(res, i, 0), why);
+        g_free(why);
+    }
+    PQclear(res);
+    if (n >= 0 && !db_commit(db, err))
+        n = -1;
+    if (n < 0)
+        db_rollback(db);
+    return n;
+}
+
+gboolean portal_signin_handle(const reglo_conf *conf, PGconn *db, char **err)
+{
+    int n, handled = 0;
+    while ((n = signin_handle_batch(db, conf, err)) == SIGNIN_BATCH)
+        handled += n;
+    handled += MAX(n, 0);
+    /* Old requests, links and sessions go with the work that makes new ones. */
+    if (n >= 0 && handled > 0 && !db_run(db, SQL_PORTAL_PURGE, 0, NULL, err))
+        n = -1;
+    return n >= 0;
+}
+
+/* Every address gets the same page after the same work (one statement): whether it is an
+ * artisan's is found out afterwards, by the outbox thread, which mails the link. */
 void portal_signin_request(portal_req *p)
 {
     char *typed = portal_field(p, "email");
@@ -106,16 +150,16 @@ void portal_signin_request(portal_req *p)
     }
     char *err = NULL;
     gboolean within = FALSE;
-    if (!signin_within_limits(p, email, &within, &err))
+    if (!signin_record(p, email, &within, &err))
         portal_db_fail(p, "sign-in request", err);
     else if (!within) {
         log_info("portal: sign-in requests over the limit (%s, %s)", email, p->req->client_ip);
         portal_fail(p, 429, "err_rate");
         gw_response_add_header(p->resp, "Retry-After", "900");
-    } else if (!signin_mail_link(p, email, &err))
-        portal_db_fail(p, "sign-in link", err);
-    else
+    } else {
+        outbox_wake();
         portal_render(p, 200, "signin-sent", json_pack("{s:s}", "email", email));
+    }
     g_free(email);
 }
 

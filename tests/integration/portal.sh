@@ -115,6 +115,12 @@ check "the sign-in link arrives at smtp-sink" wait_for 100 mails_at_least "$JEAN
 sleep 1
 check "  no mail for the unknown address" test "$(mails_to nobody@artisan.test)" = 0
 check "  no mail for the disabled artisan" test "$(mails_to gone@artisan.test)" = 0
+# The answer comes after the same work for every address (the request recorded); the outbox
+# thread looks up the address afterwards and mails the link.
+check "  the three requests handled after the answers, by the outbox thread" \
+    test "$(psql_q "SELECT count(*) FILTER (WHERE handled_at IS NOT NULL) || ':' || count(*) FROM portal_signin_request")" = "3:3"
+check "  one link, the enrolled artisan's" \
+    test "$(psql_q "SELECT count(*) FROM portal_link WHERE purpose = 'signin'")" = 1
 LINK=$(last_link "$JEAN" /portal/entrer)
 check "  it carries a /portal/entrer link" test -n "$LINK"
 check "a malformed address is refused" \
@@ -374,6 +380,8 @@ for i in 1 2 3 4 5 6; do
     codes="$codes $(curl -s -o /dev/null -w '%{http_code}' --data-urlencode "email=rate@artisan.test" "$GW/portal/connexion")"
 done
 check "5 requests for one address, the 6th refused (429)" test "$codes" = " 200 200 200 200 200 429"
+check "  the refused one recorded as handled at once (never mailed)" \
+    test "$(psql_q "SELECT count(*) FROM portal_signin_request WHERE email = 'rate@artisan.test' AND handled_at = at")" = 1
 codes=""
 for i in $(seq 1 15); do
     codes="$codes$(curl -s -o /dev/null -w '%{http_code}' --data-urlencode "email=r$i@artisan.test" "$GW/portal/connexion")"

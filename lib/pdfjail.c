@@ -65,11 +65,26 @@ static void quiet_stderr(void)
     }
 }
 
+static int jail_timeout_s = PDFJAIL_TIMEOUT_S;
+
+void pdfjail_set_timeout(int seconds)
+{
+    jail_timeout_s = CLAMP(seconds, 1, PDFJAIL_TIMEOUT_S * 10);
+}
+
 /* The child's work, wherever it was forked: run the job, answer on fd, exit. */
 static G_NORETURN void child_answer(int fd, pdfjail_job job, const void *pdf, size_t len)
 {
     quiet_stderr();
-    alarm(PDFJAIL_TIMEOUT_S);
+    /* The alarm must end the child whatever the parent made of SIGALRM (a handler inherited
+     * from it would run instead: Check's, in the tests, kills the whole process group; a
+     * blocked one would wait for the parent's deadline). */
+    signal(SIGALRM, SIG_DFL);
+    sigset_t alrm;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    sigprocmask(SIG_UNBLOCK, &alrm, NULL);
+    alarm((unsigned) jail_timeout_s);
     GBytes *answer = job(pdf, len);
     gsize n = 0;
     const void *data = answer ? g_bytes_get_data(answer, &n) : NULL;
@@ -262,7 +277,7 @@ GBytes *pdfjail_run(const char *what, pdfjail_job job, const void *pdf, size_t l
     }
     GByteArray *got = g_byte_array_new();
     /* A little past the child's own alarm, which normally ends a hang first. */
-    gint64 deadline = g_get_monotonic_time() + (PDFJAIL_TIMEOUT_S + 2) * G_USEC_PER_SEC;
+    gint64 deadline = g_get_monotonic_time() + (gint64) (jail_timeout_s + 2) * G_USEC_PER_SEC;
     gboolean complete = read_answer(fd, got, max_answer + 1 + sizeof(guint64), deadline);
     close(fd);
     if (child > 0) {

@@ -37,6 +37,10 @@ typedef GBytes *(*pdfjail_job)(const void *pdf, size_t len);
  */
 gboolean pdfjail_start(void (*warm_up)(void));
 
+/* The hang limit of the children forked from now on (PDFJAIL_TIMEOUT_S unless set; call it
+ * before pdfjail_start for the server's children): tests make a hang end sooner. */
+void pdfjail_set_timeout(int seconds);
+
 /*
  * The job's answer (the caller unrefs it), NULL when it found nothing or failed; *failed
  * (may be NULL) tells the two apart. what names the job in the log.

@@ -1,7 +1,8 @@
 /*
  * test_pdfjail — what a child's answer can be, in both ways of running it (forked by the
- * caller, and by the fork server): an answer, an empty one, "nothing found", a crash, an
- * answer over the cap, a 3 MB request; and the caller goes on after each failure.
+ * caller, and by the fork server): an answer, an empty one, "nothing found", a crash, a
+ * hang (ended by the child's alarm), an answer over the cap, a 3 MB request; and the caller
+ * goes on after each failure.
  */
 #include <check.h>
 #include <signal.h>
@@ -30,6 +31,15 @@ static GBytes *crash_job(const void *pdf, size_t len)
     return NULL;
 }
 
+static GBytes *hang_job(const void *pdf, size_t len)
+{
+    (void) pdf;
+    (void) len;
+    for (;;)
+        pause();
+    return NULL;
+}
+
 static void check_all(void)
 {
     gboolean failed = TRUE;
@@ -52,6 +62,11 @@ static void check_all(void)
     ck_assert_ptr_null(pdfjail_run("test", crash_job, "x", 1, 100, &failed));
     ck_assert(failed);
 
+    gint64 t0 = g_get_monotonic_time();    /* the hang limit is 1 s here */
+    ck_assert_ptr_null(pdfjail_run("test", hang_job, "x", 1, 100, &failed));
+    ck_assert(failed);
+    ck_assert_int_lt(g_get_monotonic_time() - t0, 4 * G_USEC_PER_SEC);
+
     char big[4096];
     memset(big, 'a', sizeof big);
     ck_assert_ptr_null(pdfjail_run("test", echo_job, big, sizeof big, 100, &failed));
@@ -65,12 +80,14 @@ static void check_all(void)
 
 START_TEST(test_forked_by_caller)
 {
+    pdfjail_set_timeout(1);
     check_all();
 }
 END_TEST
 
 START_TEST(test_fork_server)
 {
+    pdfjail_set_timeout(1);
     ck_assert(pdfjail_start(NULL));
     check_all();
     /* A large request goes through the server's socket whole. */

@@ -28,15 +28,6 @@ char *payment_reusable_checkout(PGconn *db, gint64 invoice_id, const char *psp, 
     return url;
 }
 
-/* record_event, taking detail: the callers build it in the call. */
-static gboolean add_event(PGconn *db, gint64 invoice_id, const char *kind, json_t *detail,
-                          char **err)
-{
-    gboolean ok = record_event(db, invoice_id, kind, detail, err);
-    json_decref(detail);
-    return ok;
-}
-
 gboolean payment_record_checkout(PGconn *db, const record *inv, const char *psp,
                                  const psp_checkout *checkout, char **err)
 {
@@ -45,8 +36,8 @@ gboolean payment_record_checkout(PGconn *db, const record *inv, const char *psp,
     g_snprintf(amount, sizeof amount, "%" G_GINT64_FORMAT, inv->amount_due_minor);
     const char *params[] = { id, psp, checkout->ref, checkout->url, amount, inv->currency };
     return db_run(db, SQL_PAYMENT_INSERT, 6, params, err) &&
-           add_event(db, inv->id, "payment_started",
-                     json_pack("{s:s, s:s}", "psp", psp, "ref", checkout->ref), err);
+           record_event_take(db, inv->id, "payment_started",
+                             json_pack("{s:s, s:s}", "psp", psp, "ref", checkout->ref), err);
 }
 
 /* The locked payment row and its invoice, with what the "paid" notice says (column order
@@ -196,7 +187,7 @@ static settle_outcome settle_mismatch(PGconn *db, const char *psp, const locked 
                                "paid_currency", p->currency, "due_minor",
                                (json_int_t) l->amount_due, "due_currency", l->currency);
     return set_payment_state(db, l, "mismatch", p, err) &&
-           add_event(db, l->invoice_id, "payment_mismatch", detail, err)
+           record_event_take(db, l->invoice_id, "payment_mismatch", detail, err)
            ? SETTLE_MISMATCH : SETTLE_ERROR;
 }
 
@@ -227,8 +218,9 @@ static settle_outcome settle_failed(PGconn *db, const char *psp, const locked *l
     g_snprintf(invoice, sizeof invoice, "%" G_GINT64_FORMAT, l->invoice_id);
     return set_payment_state(db, l, state, p, err) &&
            db_run(db, SQL_INVOICE_UNPEND, 1, (const char *[]) { invoice }, err) &&
-           add_event(db, l->invoice_id, "payment_failed",
-                     json_pack("{s:s, s:s, s:s}", "psp", psp, "ref", p->ref, "state", state), err)
+           record_event_take(db, l->invoice_id, "payment_failed",
+                             json_pack("{s:s, s:s, s:s}", "psp", psp, "ref", p->ref, "state",
+                                       state), err)
            ? SETTLE_FAILED : SETTLE_ERROR;
 }
 

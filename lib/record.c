@@ -104,3 +104,11 @@ gboolean record_event(PGconn *db, gint64 invoice_id, const char *kind, json_t *d
     free(text);
     return ok;
 }
+
+gboolean record_event_take(PGconn *db, gint64 invoice_id, const char *kind, json_t *detail,
+                           char **err)
+{
+    gboolean ok = record_event(db, invoice_id, kind, detail, err);
+    json_decref(detail);
+    return ok;
+}

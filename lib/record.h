@@ -45,5 +45,8 @@ void record_free(record *r);
  * object of details (borrowed; NULL for none). FALSE with *err on a database error. */
 gboolean record_event(PGconn *db, gint64 invoice_id, const char *kind, json_t *detail,
                       char **err);
+/* The same with the details taken (a json_pack() written in the call). */
+gboolean record_event_take(PGconn *db, gint64 invoice_id, const char *kind, json_t *detail,
+                           char **err);
 
 #endif

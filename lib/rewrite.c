@@ -181,12 +181,12 @@ static gboolean record_links(const rewrite_ctx *ctx, const recorded *rec, const 
         ok = db_run(ctx->db, SQL_THREAD_MESSAGE_ADD, 3, thread, err);
     }
     if (ok) {
-        json_t *detail = json_pack("{s:s, s:s?, s:s?, s:I}", "source",
-                                   invoice_source_name(inv->source), "message_id", message_id,
-                                   "queue_id", ctx->queue_id, "amount_due_minor",
-                                   (json_int_t) inv->amount_due_minor);
-        ok = record_event(ctx->db, rec->id, "sent", detail, err);
-        json_decref(detail);
+        ok = record_event_take(ctx->db, rec->id, "sent",
+                               json_pack("{s:s, s:s?, s:s?, s:I}", "source",
+                                         invoice_source_name(inv->source), "message_id",
+                                         message_id, "queue_id", ctx->queue_id,
+                                         "amount_due_minor", (json_int_t) inv->amount_due_minor),
+                               err);
     }
     return ok;
 }

@@ -268,15 +268,6 @@ static int threads_record(PGconn *db, const char *message_id, gint64 invoice_id,
     return fresh;
 }
 
-/* record_event, taking detail: the callers build it in the call. */
-static gboolean threads_event(PGconn *db, gint64 invoice_id, const char *kind, json_t *detail,
-                              char **err)
-{
-    gboolean ok = record_event(db, invoice_id, kind, detail, err);
-    json_decref(detail);
-    return ok;
-}
-
 /* Run a statement on the invoice; *changed: it returned a row. */
 static gboolean threads_update(PGconn *db, const char *sql, gint64 invoice_id, const char *arg,
                                gboolean *changed, char **err)
@@ -363,10 +354,10 @@ static gboolean threads_record_reply(PGconn *db, const thread_hit *t, const char
     gboolean pause = t->owner.pause_on_client_reply, ok = TRUE;
     if (pause)
         ok = threads_update(db, SQL_INVOICE_SET_REMINDERS_PAUSED, t->invoice_id, "t", NULL, err);
-    ok = ok && threads_event(db, t->invoice_id, "client_reply",
-                             json_pack("{s:s, s:s?, s:b}", "from", who, "message_id", message_id,
-                                       "reminders_paused", pause),
-                             err);
+    ok = ok && record_event_take(db, t->invoice_id, "client_reply",
+                                 json_pack("{s:s, s:s?, s:b}", "from", who, "message_id",
+                                           message_id, "reminders_paused", pause),
+                                 err);
     if (!threads_commit(db, ok, err))
         return FALSE;
     log_info("%s: invoice=%s: client reply from %s recorded%s", queue_id, t->number, who,
@@ -464,10 +455,10 @@ static gboolean threads_record_bounce(PGconn *db, const reglo_conf *conf, const 
                   (strcmp(t->kind, "reminder") != 0 ||
                    threads_update(db, SQL_REMINDER_MARK_UNDELIVERED, t->invoice_id, t->matched,
                                   NULL, err)) &&
-                  threads_event(db, t->invoice_id, "bounce",
-                                json_pack("{s:s, s:s, s:s}", "recipient", failed,
-                                          "message_id", t->matched, "of", t->kind),
-                                err);
+                  record_event_take(db, t->invoice_id, "bounce",
+                                    json_pack("{s:s, s:s, s:s}", "recipient", failed,
+                                              "message_id", t->matched, "of", t->kind),
+                                    err);
     /* The artisan hears once, when the invoice becomes undelivered. */
     if (ok && undelivered)
         threads_tell_bounce(db, conf, t, failed, queue_id);

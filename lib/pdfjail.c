@@ -130,18 +130,12 @@ static int receive_request(int ctl)
     }
 }
 
-/* The server: one child per request, reaped by the kernel (SIGCHLD ignored). */
-static G_NORETURN void server_main(int ctl, void (*warm_up)(void))
+/* The server: one child per request, reaped by the kernel (SIGCHLD ignored). It ends when
+ * the channel closes (the requesting process is gone). */
+static G_NORETURN void server_main(int ctl)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (warm_up) {
-        quiet_stderr();
-        warm_up();
-    }
     signal(SIGCHLD, SIG_IGN);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
     int fd;
     while ((fd = receive_request(ctl)) >= 0) {
         pid_t pid = fork();
@@ -152,6 +146,55 @@ static G_NORETURN void server_main(int ctl, void (*warm_up)(void))
         close(fd);
     }
     _exit(0);
+}
+
+/* warm_up with its stderr (poppler's noise) sent to /dev/null, the process's put back. */
+static void warm_up_quietly(void (*warm_up)(void))
+{
+    int saved = dup(STDERR_FILENO);
+    quiet_stderr();
+    warm_up();
+    if (saved >= 0) {
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+    }
+}
+
+/*
+ * The server's keeper, forked while the requesting process has one thread: it warms up,
+ * forks the server, and forks it again should it be killed (it only forks, but the OOM
+ * killer or a hand may still end it): a threaded process could not make a new one, and
+ * without it every PDF would be unreadable until a restart. Requests sent meanwhile wait
+ * in the channel, which the keeper holds open. A server that ends by itself (the channel
+ * closed) ends the keeper.
+ */
+static G_NORETURN void keeper_main(int ctl, void (*warm_up)(void))
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (warm_up)
+        warm_up_quietly(warm_up);
+    for (;;) {
+        gint64 started = g_get_monotonic_time();
+        pid_t pid = fork();
+        if (pid == 0)
+            server_main(ctl);
+        int status = 0;
+        while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        if (pid > 0 && WIFEXITED(status))
+            _exit(0);
+        if (pid > 0)
+            log_warn("PDF reader: its server was killed (signal %d); starting it again",
+                     WTERMSIG(status));
+        else
+            log_warn("PDF reader: cannot start its server: %s", g_strerror(errno));
+        /* never a fork loop: at most one new server a second */
+        if (g_get_monotonic_time() - started < G_USEC_PER_SEC)
+            g_usleep(G_USEC_PER_SEC);
+    }
 }
 
 gboolean pdfjail_start(void (*warm_up)(void))
@@ -170,7 +213,7 @@ gboolean pdfjail_start(void (*warm_up)(void))
     }
     if (pid == 0) {
         close(sv[0]);
-        server_main(sv[1], warm_up);
+        keeper_main(sv[1], warm_up);
     }
     close(sv[1]);
     server_ctl = sv[0];

@@ -11,9 +11,10 @@
  * A multi-threaded process must not fork to run library code (a lock another thread held at
  * fork time stays held in the child forever: GObject's type lock, glib's log lock...). So a
  * threaded program calls pdfjail_start() first, while it has one thread: that forks a small
- * single-threaded server which forks one child per PDF on request (the requester hands it
- * a socket; the PDF and the answer go over that socket). A program that never calls it
- * (the CLI, tests) forks its children itself.
+ * single-threaded keeper, which forks the server (again, should it be killed), which forks
+ * one child per PDF on request (the requester hands it a socket; the PDF and the answer go
+ * over that socket). A program that never calls it (the CLI, tests) forks its children
+ * itself.
  *
  * A child uses only what it was given (the PDF bytes, poppler), answers, and leaves with
  * _exit; its stderr goes to /dev/null (the requester logs what became of it).
@@ -30,10 +31,11 @@
 typedef GBytes *(*pdfjail_job)(const void *pdf, size_t len);
 
 /*
- * Starts the fork server; call while the process has a single thread. It lives until the
- * process ends (it dies with it). warm_up (may be NULL) runs once in the server before it
- * serves: what it sets up (poppler's globals) every child inherits instead of making it
- * again. FALSE (logged) when it cannot: children are then forked by the requesting thread.
+ * Starts the fork server (and its keeper); call while the process has a single thread. They
+ * live until the process ends (they die with it). warm_up (may be NULL) runs once in the
+ * keeper before the server starts: what it sets up (poppler's globals) every server and
+ * child inherits instead of making it again. FALSE (logged) when it cannot: children are
+ * then forked by the requesting thread.
  */
 gboolean pdfjail_start(void (*warm_up)(void));
 

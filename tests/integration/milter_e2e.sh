@@ -142,6 +142,24 @@ send_mail "$ARTISAN" "$CLIENT" "$M/after-segv.eml"
 D9B=$(delivered "F-E2E-001 after poppler")
 check "after the poppler crash: the next invoice gets its link" bash -c "grep -q 'pay.test.invalid' '$D9B'"
 
+# 9a'. The PDF reader's server killed from outside: its keeper (reglo-milter's child, forked
+# before the milter's threads) starts another, and the next PDF invoice is read as before.
+children_of() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -v '^$'; }
+KEEPER=$(children_of "$MILTER_PID" | head -1)
+SERVER=$(children_of "${KEEPER:-0}" | head -1)
+check "the PDF reader's server runs under its keeper" test -n "$SERVER"
+[ -n "$SERVER" ] && kill -KILL "$SERVER"
+new_server() { local s; s=$(children_of "$KEEPER" | head -1); [ -n "$s" ] && [ "$s" != "$SERVER" ]; }
+check "... killed: its keeper starts another" wait_for 50 new_server
+check "... and says so" grep -q 'PDF reader: its server was killed (signal 9); starting it again' "$T/reglo/milter.log"
+$MKINV --number F-E2E-KEEP --amount 42,00 --buyer-email "$CLIENT" -o "$M/keep.pdf"
+$MKMAIL --from "$ARTISAN" --to "$CLIENT" --subject "Facture F-E2E-KEEP" --attach "$M/keep.pdf" \
+        -o "$M/keep.eml"
+send_mail "$ARTISAN" "$CLIENT" "$M/keep.eml"
+D9K=$(delivered "Facture F-E2E-KEEP")
+check "... the next PDF invoice gets its link (read by the new server)" \
+    bash -c "grep -q 'pay.test.invalid' '$D9K' && [ \"\$(psql -Atqc \"SELECT source FROM invoice WHERE number = 'F-E2E-KEEP'\")\" = facturx ]"
+
 # 9b. Large messages: past memory_threshold (64 KB here) the milter spools to a temporary
 # file and still rewrites; past max_message_size (2 MB here) the message passes untouched.
 $MKINV --number F-E2E-BIG --amount 7,50 --pad 600 -o "$M/big.pdf"

@@ -2,10 +2,12 @@
  * test_pdfjail — what a child's answer can be, in both ways of running it (forked by the
  * caller, and by the fork server): an answer, an empty one, "nothing found", a crash, a
  * hang (ended by the child's alarm), an answer over the cap, a 3 MB request; and the caller
- * goes on after each failure.
+ * goes on after each failure. The fork server, killed, is started again by its keeper.
  */
 #include <check.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -78,6 +80,23 @@ static void check_all(void)
     g_bytes_unref(b);
 }
 
+/* The only child of pid (0 when it has none, or several), from /proc. */
+static pid_t only_child(pid_t pid)
+{
+    char *path = g_strdup_printf("/proc/%d/task/%d/children", (int) pid, (int) pid);
+    char *text = NULL;
+    pid_t child = 0;
+    if (g_file_get_contents(path, &text, NULL, NULL)) {
+        char **ids = g_strsplit(g_strstrip(text), " ", 0);
+        if (g_strv_length(ids) == 1)
+            child = (pid_t) atoi(ids[0]);
+        g_strfreev(ids);
+    }
+    g_free(text);
+    g_free(path);
+    return child;
+}
+
 START_TEST(test_forked_by_caller)
 {
     pdfjail_set_timeout(1);
@@ -101,6 +120,22 @@ START_TEST(test_fork_server)
     ck_assert(memcmp(g_bytes_get_data(b, NULL), pdf, n) == 0);
     g_bytes_unref(b);
     g_free(pdf);
+
+    /* The server killed (its keeper is our only child, the server the keeper's): the
+     * keeper starts another, which serves the next requests. */
+    pid_t keeper = only_child(getpid());
+    ck_assert_int_gt(keeper, 0);
+    pid_t server = only_child(keeper);
+    ck_assert_int_gt(server, 0);
+    ck_assert_int_eq(kill(server, SIGKILL), 0);
+    pid_t again = 0;
+    for (int i = 0; i < 300 && (again == 0 || again == server); i++) {
+        g_usleep(10000);
+        again = only_child(keeper);
+    }
+    ck_assert_int_gt(again, 0);
+    ck_assert_int_ne(again, server);
+    check_all();
 }
 END_TEST
 

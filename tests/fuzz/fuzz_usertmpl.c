@@ -1,7 +1,7 @@
 /*
  * fuzz_usertmpl — an artisan's template as the portal receives it: usertmpl_validate for
- * the kind chosen by the first byte (block.txt, block.html, reminder.subject/txt/html) and
- * the locale by its low bit, on the rest of the input; then, for an accepted template,
+ * the kind chosen by the first byte's low 7 bits (block.txt, block.html,
+ * reminder.subject/txt/html) and the locale by its high bit, on the rest of the input; then, for an accepted template,
  * usertmpl_render over the sample invoice the preview uses. No database.
  * Asserts: no crash/leak/UB; a refusal is a "line N: ..." / "ligne N : ..." message in valid
  * UTF-8; an accepted template renders without error, into valid UTF-8, and when the kind
@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     size_t n;
     const usertmpl_kind *kinds = usertmpl_kinds(&n);
-    const usertmpl_kind *kind = &kinds[data[0] % n];
+    const usertmpl_kind *kind = &kinds[(data[0] & 0x7f) % n];
     const char *locale = (data[0] & 0x80) ? "en" : "fr";
     char *src = fuzz_strndup(data + 1, size - 1);
     char *refused = usertmpl_validate(kind, src, locale);

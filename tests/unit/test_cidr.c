@@ -10,6 +10,7 @@
 #include <sys/un.h>
 
 #include "cidr.h"
+#include "testutil.h"
 
 /* The client address as libmilter hands it over: a sockaddr of the right family. */
 static gboolean match(const cidr_list *list, const char *ip)
@@ -235,9 +236,6 @@ static Suite *cidr_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(cidr_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(cidr_suite());
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "testutil.h"
 
 static char *tmpdir;
 
@@ -416,9 +417,6 @@ static Suite *conf_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(conf_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(conf_suite());
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

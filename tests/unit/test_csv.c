@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "testutil.h"
 
 #define BOM "\xef\xbb\xbf"
 
@@ -191,9 +192,6 @@ static Suite *csv_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(csv_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(csv_suite());
     return failed == 0 ? 0 : 1;
 }

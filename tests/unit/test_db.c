@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "testutil.h"
 
 static PGconn *db, *other;
 
@@ -183,9 +184,6 @@ int main(void)
     } else
         fprintf(stderr, "NOTICE: test_db: left out (REGLO_TEST_CONNINFO unset; "
                         "tests/integration/db.sh runs them on PostgreSQL)\n");
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(s);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -1327,10 +1327,7 @@ int main(void)
         return 1;
     }
     make_fixtures();
-    SRunner *sr = srunner_create(extract_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(extract_suite());
     remove_tmpdir();
     g_mime_shutdown();
     return failed ? 1 : 0;

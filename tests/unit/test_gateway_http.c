@@ -11,6 +11,7 @@
 
 #include "../../gateway/page.h"
 #include "../../gateway/server.h"
+#include "testutil.h"
 
 static char *tmpdir;
 static gw_snapshot snap;
@@ -260,9 +261,6 @@ int main(void)
     tcase_add_test(tc, static_files);
     tcase_add_test(tc, helpers);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(s);
     return failed ? 1 : 0;
 }

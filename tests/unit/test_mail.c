@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mail.h"
+#include "testutil.h"
 
 #define SUBJECT "Facture n° 12 — impayée"
 #define TEXT    "Bonjour Élodie,\n\nLa facture n° 12 (1 234,56 €) reste à régler : merci !\n"
@@ -268,10 +269,7 @@ static Suite *mail_suite(void)
 int main(void)
 {
     g_mime_init();
-    SRunner *sr = srunner_create(mail_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(mail_suite());
     g_mime_shutdown();
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -532,10 +532,7 @@ static Suite *mime_suite(void)
 int main(void)
 {
     g_mime_init();
-    SRunner *sr = srunner_create(mime_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(mime_suite());
     g_mime_shutdown();
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -177,10 +177,7 @@ int main(void)
         g_mime_shutdown();
         return EXIT_FAILURE;
     }
-    SRunner *sr = srunner_create(corpus_suite(present));
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(corpus_suite(present));
     g_ptr_array_free(corpus_files, TRUE);
     g_mime_shutdown();
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;

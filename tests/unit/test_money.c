@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "money.h"
+#include "testutil.h"
 
 #define NBSP  "\xc2\xa0"
 #define NNBSP "\xe2\x80\xaf"
@@ -370,9 +371,6 @@ static Suite *money_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(money_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(money_suite());
     return failed == 0 ? 0 : 1;
 }

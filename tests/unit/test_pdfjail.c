@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "pdfjail.h"
+#include "testutil.h"
 
 static GBytes *echo_job(const void *pdf, size_t len)
 {
@@ -147,9 +148,6 @@ int main(void)
     tcase_add_test(tc, test_forked_by_caller);
     tcase_add_test(tc, test_fork_server);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(s);
     return failed ? 1 : 0;
 }

@@ -28,6 +28,7 @@
 #include "../../gateway/psp/mollie.h"
 #include "../../gateway/psp/psp.h"
 #include "../../gateway/psp/stripe.h"
+#include "testutil.h"
 
 #define SIM_PATH     "tests/psp-sim/psp-sim"
 #define MOLLIE_KEY   "test_unit_mollie_key_0123456789"
@@ -714,10 +715,7 @@ int main(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int failed = 1;
     if (sim_start(python)) {
-        SRunner *sr = srunner_create(psp_drivers_suite());
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
+        failed = testutil_run(psp_drivers_suite());
     } else {
         fprintf(stderr, "test_psp_drivers: %s did not start\n", SIM_PATH);
     }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "qr.h"
+#include "testutil.h"
 
 #define ZBARIMG "/usr/bin/zbarimg"
 
@@ -245,9 +246,6 @@ static Suite *qr_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(qr_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(qr_suite());
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

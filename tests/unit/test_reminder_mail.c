@@ -21,6 +21,7 @@
 #include "reminder_mail.h"
 #include "rewrite.h"
 #include "token.h"
+#include "testutil.h"
 
 #define KEY "k1 0123456789abcdefghijklmnopqrstuvwxyzABCD\n"
 #define ARTISAN "jean@plomberie.example"
@@ -468,10 +469,7 @@ static Suite *reminder_mail_suite(void)
 int main(void)
 {
     g_mime_init();
-    SRunner *sr = srunner_create(reminder_mail_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(reminder_mail_suite());
     g_mime_shutdown();
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

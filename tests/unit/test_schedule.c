@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "schedule.h"
+#include "testutil.h"
 
 static gint64 utc(const char *iso)
 {
@@ -488,9 +489,6 @@ static Suite *schedule_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(schedule_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(schedule_suite());
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

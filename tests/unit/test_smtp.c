@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 
 #include "smtp.h"
+#include "testutil.h"
 
 #define SMTP_SINK "/usr/sbin/smtp-sink"
 
@@ -328,10 +329,7 @@ static Suite *smtp_suite(void)
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    SRunner *sr = srunner_create(smtp_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(smtp_suite());
     curl_global_cleanup();
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -13,6 +13,7 @@
 #include <openssl/hmac.h>
 
 #include "../../gateway/psp/stripe.h"
+#include "testutil.h"
 
 #define SECRET "whsec_test_5ecret"
 #define NOW ((time_t)1700000000)
@@ -330,9 +331,6 @@ static Suite *stripe_sig_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(stripe_sig_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(stripe_sig_suite());
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tags.h"
+#include "testutil.h"
 
 /* Parses subject and checks the clean subject; the caller inspects and clears *t. */
 static void parse_expect(const char *subject, const char *clean, subject_tags *t)
@@ -369,9 +370,6 @@ static Suite *tags_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(tags_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(tags_suite());
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -544,9 +544,6 @@ static Suite *textscan_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(textscan_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(textscan_suite());
     return failed == 0 ? 0 : 1;
 }

@@ -358,9 +358,6 @@ static Suite *tmpl_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(tmpl_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(tmpl_suite());
     return failed ? 1 : 0;
 }

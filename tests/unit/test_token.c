@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "token.h"
+#include "testutil.h"
 
 #define KEY1 "0123456789abcdefghijklmnopqrstuvwxyzABCD"
 #define KEY0 "an-older-key-that-is-long-enough-0123456789"
@@ -306,9 +307,6 @@ static Suite *token_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(token_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(token_suite());
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ttlcache.h"
+#include "testutil.h"
 
 static ttl_cache strings = TTL_CACHE_INIT(100, (ttl_copy_fn) g_strdup, g_free);
 static ttl_cache small = TTL_CACHE_INIT(4, (ttl_copy_fn) g_strdup, g_free);
@@ -97,9 +98,6 @@ int main(void)
     tcase_add_test(tc, test_full_is_emptied);
     tcase_add_test(tc, test_threads);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(s);
     return failed ? 1 : 0;
 }

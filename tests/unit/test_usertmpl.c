@@ -22,6 +22,7 @@
 #include "money.h"
 #include "tmpl.h"
 #include "usertmpl.h"
+#include "testutil.h"
 
 static const usertmpl_kind *kind(const char *name)
 {
@@ -558,9 +559,6 @@ static Suite *usertmpl_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(usertmpl_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = testutil_run(usertmpl_suite());
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

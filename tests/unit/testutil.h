@@ -1,5 +1,6 @@
 /*
- * testutil — helpers shared by the Check unit tests (header only: each test is one binary).
+ * testutil — helpers shared by the Check unit tests (header only: each test is one binary):
+ * the suite runner every main() uses, and the external corpus.
  *
  * The external corpus is $REGLO_CORPUS when set and non-empty (a path that is not a
  * directory means "absent": no fallback), else ../shared/corpus from the repository root.
@@ -82,6 +83,16 @@ static inline char *read_file_or_die(const char *path, size_t *len)
     if (len)
         *len = n;
     return data;
+}
+
+/* Runs a suite as every test binary does; the number of failed tests. */
+static inline int testutil_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed;
 }
 
 #endif

@@ -33,11 +33,8 @@ check "artisan enrolled" test -n "$AID"
 
 # ---- storage (usertmpl_get/save/reset/list/get_block) --------------------------------------
 
-REGLO_TEST_CONNINFO=$PG_CONNINFO ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-    LSAN_OPTIONS=suppressions=$REGLO_ROOT/tests/lsan.supp:print_suppressions=0 \
-    "$BUILD/tests/test_usertmpl" >"$T/unit.out" 2>&1
+pg_unit test_usertmpl
 rc=$?
-cat "$T/unit.out"
 check "test_usertmpl with its storage cases on PostgreSQL" \
     bash -c "[ $rc -eq 0 ] && ! grep -q 'storage tests left out' '$T/unit.out'"
 

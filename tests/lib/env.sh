@@ -106,6 +106,18 @@ sink_start() {
 }
 
 sink_count() { find "$T/sink" -type f | wc -l; }
+
+# pg_unit NAME: the unit test binary NAME, whose cases need PostgreSQL, run against this
+# test's instance with the leak checker on; its output in $T/unit.out (and printed), its
+# exit status returned.
+pg_unit() {
+    REGLO_TEST_CONNINFO=$PG_CONNINFO ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+        LSAN_OPTIONS=suppressions=$REGLO_ROOT/tests/lsan.supp:print_suppressions=0 \
+        "$BUILD/tests/$1" >"$T/unit.out" 2>&1
+    local rc=$?
+    cat "$T/unit.out"
+    return "$rc"
+}
 sink_has_count() { [ "$(sink_count)" -ge "$1" ]; }
 
 # Wait for N messages at the sink (default: 1), up to 30 s.

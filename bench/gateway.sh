@@ -47,6 +47,7 @@ N_CB=${BENCH_GW_CALLBACKS:-3000}
 N_STRIPE=${BENCH_GW_STRIPE:-1500}
 PROFILE=${BENCH_GW_PROFILE:-1}
 PGSTAT=${BENCH_GW_PGSTAT:-1}
+PSP_THREADS=${BENCH_GW_PSP_THREADS:-}     # empty: the configuration's default
 OUT=${BENCH_GW_OUT:-$HERE/out/gateway.md}
 CONNS=64
 CB_CONNS=32             # concurrent callbacks (a PSP delivers many at once)
@@ -102,7 +103,7 @@ check_res() {   # check_res "what" EXPECTED GOT
 declare -A GW_PID GW_URL
 gw_launch() {
     local conf=$T/reglo/gw-$1.conf
-    sed "s|^gateway {.*|gateway { listen = \"127.0.0.1:$3\" public_url = \"$GW\" default_psp = \"mollie\" threads = $2 }|" \
+    sed "s|^gateway {.*|gateway { listen = \"127.0.0.1:$3\" public_url = \"$GW\" default_psp = \"mollie\" threads = $2${PSP_THREADS:+ psp_threads = $PSP_THREADS} }|" \
         "$REGLO_CONF" >"$conf"
     chmod 600 "$conf"
     "$BUILD/reglo-gateway" -c "$conf" -f 2>>"$T/gateway-$1.log" &

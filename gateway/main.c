@@ -103,13 +103,15 @@ static void signal_loop(const sigset_t *set, const char *conf_path)
 static struct MHD_Daemon *start_server(void)
 {
     gw_snapshot *snap = gw_snapshot_get();
-    server_options opts = { (unsigned) snap->conf->gateway_threads, GW_CONNECTION_LIMIT,
+    server_options opts = { (unsigned) snap->conf->gateway_threads,
+                            (unsigned) snap->conf->gateway_psp_threads, GW_CONNECTION_LIMIT,
                             GW_CONNECTION_TIMEOUT_S };
     char *err = NULL;
     struct MHD_Daemon *daemon = server_start(snap->conf, &opts, &err);
     if (daemon)
-        log_info("listening on %s (%u workers), links on %s", snap->conf->gateway_listen,
-                 opts.threads, snap->conf->public_url);
+        log_info("listening on %s (%u workers, %u for the PSPs), links on %s",
+                 snap->conf->gateway_listen, opts.threads, opts.psp_threads,
+                 snap->conf->public_url);
     else {
         log_error("%s", err);
         g_free(err);

@@ -7,6 +7,12 @@
  * (buffered up to the cap), then once more with nothing left: we route and answer. A
  * request's state (req_state) is freed by on_completed, which also ends its "in flight"
  * count that server_stop waits on.
+ *
+ * Requests that wait on a PSP's API (the pay button, callbacks) are not answered on
+ * libmicrohttpd's threads: the connection is suspended and the request goes to the PSP
+ * threads (a GThreadPool, each thread with its own database connection like the others);
+ * the answer waits in req_state until the connection is resumed and on_access called once
+ * more. A slow or unreachable PSP so holds those threads only, never the payment pages.
  */
 #include "server.h"
 
@@ -194,14 +200,15 @@ typedef struct route {
     route_fn handle;
     gboolean post;            /* POST only; else GET and HEAD */
     gboolean any;             /* GET, HEAD and POST: the handler tells them apart */
+    gboolean psp;             /* waits on a PSP's API: runs on the PSP threads */
 } route;
 
-static const route ROUTE_PAGE = { "page", page_handle, FALSE, FALSE };
-static const route ROUTE_PAY = { "pay", pay_handle, TRUE, FALSE };
-static const route ROUTE_WEBHOOK = { "webhook", webhook_handle, TRUE, FALSE };
-static const route ROUTE_STATIC = { "static", static_handle, FALSE, FALSE };
-static const route ROUTE_HEALTH = { "healthz", health_handle, FALSE, FALSE };
-static const route ROUTE_PORTAL = { "portal", portal_handle, FALSE, TRUE };
+static const route ROUTE_PAGE = { "page", page_handle, FALSE, FALSE, FALSE };
+static const route ROUTE_PAY = { "pay", pay_handle, TRUE, FALSE, TRUE };
+static const route ROUTE_WEBHOOK = { "webhook", webhook_handle, TRUE, FALSE, TRUE };
+static const route ROUTE_STATIC = { "static", static_handle, FALSE, FALSE, FALSE };
+static const route ROUTE_HEALTH = { "healthz", health_handle, FALSE, FALSE, FALSE };
+static const route ROUTE_PORTAL = { "portal", portal_handle, FALSE, TRUE, FALSE };
 
 /* One non-empty path segment at s, ending at the string's end or at the suffix given. */
 static gboolean segment_then(const char *s, const char *suffix)
@@ -332,9 +339,16 @@ typedef struct req_state {
     GByteArray *body;
     size_t cap;
     gboolean too_large;
+    /* Handed to the PSP threads: what they need, then their answer (sent on resume). */
+    struct MHD_Connection *conn;
+    const char *url, *method;     /* libmicrohttpd's, valid until the request completes */
+    gboolean answered;
+    gw_response resp;
 } req_state;
 
 static gint in_flight;
+static GThreadPool *psp_pool;     /* NULL: every request on libmicrohttpd's threads */
+static gint stopping;             /* the PSP threads answer what is still queued with 503 */
 
 static void client_ip_of(struct MHD_Connection *conn, char *buf, size_t size)
 {
@@ -369,18 +383,67 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, gw_response *r
     return rc;
 }
 
-/* Build the request, route it and queue the answer; body may be empty. */
-static enum MHD_Result answer(struct MHD_Connection *conn, const char *url, const char *method,
-                              req_state *st)
+/* The request as handlers see it (its body NUL-terminated already); ip is the caller's
+ * buffer of INET6_ADDRSTRLEN bytes; req->snap is the caller's to put back. */
+static gw_request request_of(struct MHD_Connection *conn, const char *url, const char *method,
+                             const req_state *st, char *ip)
 {
-    char ip[INET6_ADDRSTRLEN];
-    client_ip_of(conn, ip, sizeof ip);
-    g_byte_array_append(st->body, (const guint8 *) "", 1);    /* a NUL after the body */
-    gw_request req = {
+    client_ip_of(conn, ip, INET6_ADDRSTRLEN);
+    return (gw_request) {
         .conn = conn, .method = method, .path = url,
         .body = (const char *) st->body->data, .body_len = st->body->len - 1,
         .client_ip = ip, .snap = gw_snapshot_get(),
     };
+}
+
+/* On a PSP thread. libmicrohttpd does not touch a suspended connection, so its headers can
+ * be read from here; resuming it hands the answer back to on_access. */
+static void psp_run(gpointer data, gpointer unused)
+{
+    (void) unused;
+    req_state *st = data;
+    char ip[INET6_ADDRSTRLEN];
+    gw_request req = request_of(st->conn, st->url, st->method, st, ip);
+    if (g_atomic_int_get(&stopping)) {
+        page_error(&req, &st->resp, 503, "unavailable", NULL);
+        add_security_headers(&req, &st->resp);
+        log_info("http %s: stopping, answered 503 (%s)", st->method, ip);
+    } else
+        server_dispatch(&req, &st->resp);
+    gw_snapshot_put(req.snap);
+    st->answered = TRUE;
+    MHD_resume_connection(st->conn);
+}
+
+/* A complete request that waits on a PSP: to the PSP threads, if they run. */
+static gboolean psp_handoff(struct MHD_Connection *conn, const char *url, const char *method,
+                            req_state *st)
+{
+    const route *r = route_find(url);
+    if (!psp_pool || st->too_large || !r || !r->psp || !method_allowed(r, method))
+        return FALSE;
+    st->conn = conn;
+    st->url = url;
+    st->method = method;
+    MHD_suspend_connection(conn);
+    g_thread_pool_push(psp_pool, st, NULL);
+    return TRUE;
+}
+
+/* Build the request, route it and queue the answer; body may be empty. */
+static enum MHD_Result answer(struct MHD_Connection *conn, const char *url, const char *method,
+                              req_state *st)
+{
+    if (st->answered) {         /* resumed: the PSP thread's answer */
+        enum MHD_Result rc = send_response(conn, &st->resp);
+        gw_response_clear(&st->resp);
+        return rc;
+    }
+    g_byte_array_append(st->body, (const guint8 *) "", 1);    /* a NUL after the body */
+    if (psp_handoff(conn, url, method, st))
+        return MHD_YES;
+    char ip[INET6_ADDRSTRLEN];
+    gw_request req = request_of(conn, url, method, st, ip);
     gw_response resp = { 0 };
     if (st->too_large) {
         page_error(&req, &resp, 413, "toolarge", NULL);
@@ -445,6 +508,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ptr,
     if (!st)
         return;
     g_byte_array_unref(st->body);
+    gw_response_clear(&st->resp);
     g_free(st);
     *ptr = NULL;
     g_atomic_int_add(&in_flight, -1);
@@ -513,7 +577,8 @@ struct MHD_Daemon *server_start(const reglo_conf *conf, const server_options *op
     socklen_t len;
     if (!server_parse_listen(conf->gateway_listen, &addr, &len, err))
         return NULL;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME;
     if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
         flags |= MHD_USE_EPOLL;
     else
@@ -529,18 +594,43 @@ struct MHD_Daemon *server_start(const reglo_conf *conf, const server_options *op
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) opts->timeout_s,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_END);
-    if (!d)
+    if (!d) {
         *err = g_strdup_printf("cannot listen on %s: %s", conf->gateway_listen,
                                g_strerror(errno));
+        return NULL;
+    }
+    /* Exclusive: the threads, and the database connections they open, last. */
+    GError *gerr = NULL;
+    g_atomic_int_set(&stopping, 0);
+    if (opts->psp_threads > 0 &&
+        !(psp_pool = g_thread_pool_new(psp_run, NULL, (gint) opts->psp_threads, TRUE, &gerr))) {
+        *err = g_strdup_printf("cannot start the PSP threads: %s", gerr->message);
+        g_error_free(gerr);
+        MHD_stop_daemon(d);
+        return NULL;
+    }
     return d;
+}
+
+static void wait_in_flight(unsigned ms)
+{
+    for (unsigned waited = 0; g_atomic_int_get(&in_flight) > 0 && waited < ms; waited += 50)
+        g_usleep(50 * 1000);
 }
 
 void server_stop(struct MHD_Daemon *daemon, unsigned grace_ms)
 {
     MHD_socket listener = MHD_quiesce_daemon(daemon);
-    for (unsigned waited = 0; g_atomic_int_get(&in_flight) > 0 && waited < grace_ms;
-         waited += 50)
-        g_usleep(50 * 1000);
+    wait_in_flight(grace_ms);
+    /* Past the grace: what waits for a PSP thread is answered 503 (a PSP delivers its
+     * callback again, a client clicks again); what runs finishes. Then the answers go out
+     * before the daemon stops: a suspended connection must not outlive it. */
+    g_atomic_int_set(&stopping, 1);
+    if (psp_pool) {
+        g_thread_pool_free(psp_pool, FALSE, TRUE);
+        psp_pool = NULL;
+        wait_in_flight(1000);
+    }
     MHD_stop_daemon(daemon);
     if (listener != MHD_INVALID_SOCKET)
         close(listener);

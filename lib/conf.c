@@ -192,6 +192,7 @@ static cfg_t *conf_schema(void)
         CFG_STR("public_url", "http://127.0.0.1:8080", CFGF_NONE),
         CFG_STR("default_psp", "mollie", CFGF_NONE),
         CFG_INT("threads", 4, CFGF_NONE),
+        CFG_INT("psp_threads", 4, CFGF_NONE),
         CFG_END()
     };
     static cfg_opt_t smtp_opts[] = {
@@ -254,6 +255,7 @@ static cfg_t *conf_schema(void)
     cfg_set_validate_func(cfg, "gateway|listen", valid_nonempty);
     cfg_set_validate_func(cfg, "gateway|public_url", valid_url);
     cfg_set_validate_func(cfg, "gateway|threads", valid_positive);
+    cfg_set_validate_func(cfg, "gateway|psp_threads", valid_positive);
     cfg_set_validate_func(cfg, "smtp|url", valid_url);
     cfg_set_validate_func(cfg, "smtp|from", valid_nonempty);
     cfg_set_validate_func(cfg, "secrets|link_key_file", valid_nonempty);
@@ -353,6 +355,7 @@ static reglo_conf *conf_copy(cfg_t *cfg, const char *path, char **err)
         conf->public_url[strlen(conf->public_url) - 1] = '\0';
     conf->default_psp = g_strdup(cfg_getstr(gw, "default_psp"));
     conf->gateway_threads = (int) cfg_getint(gw, "threads");
+    conf->gateway_psp_threads = (int) cfg_getint(gw, "psp_threads");
 
     conf->smtp_url = g_strdup(cfg_getstr(smtp, "url"));
     conf->notify_from = g_strdup(cfg_getstr(smtp, "from"));

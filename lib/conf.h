@@ -43,6 +43,7 @@ typedef struct reglo_conf {
     char *public_url;            /* no trailing slash */
     char *default_psp;
     int gateway_threads;         /* HTTP worker threads, one database connection each */
+    int gateway_psp_threads;     /* threads for requests that wait on a PSP, the same */
 
     char *smtp_url;
     char *notify_from;           /* From of the emails reglo writes to artisans */

@@ -116,6 +116,8 @@ static const char GOOD[] =
     "    listen = \"0.0.0.0:9000\"\n"
     "    public_url = \"https://pay.example.fr//\"   // trailing slashes go\n"
     "    default_psp = \"stripe\"\n"
+    "    threads = 6\n"
+    "    psp_threads = 12\n"
     "}\n"
     "/* a block\n"
     "   comment */\n"
@@ -149,6 +151,8 @@ START_TEST(test_good_file)
     ck_assert_str_eq(conf->gateway_listen, "0.0.0.0:9000");
     ck_assert_str_eq(conf->public_url, "https://pay.example.fr");
     ck_assert_str_eq(conf->default_psp, "stripe");
+    ck_assert_int_eq(conf->gateway_threads, 6);
+    ck_assert_int_eq(conf->gateway_psp_threads, 12);
     ck_assert_str_eq(conf->smtp_url, "smtps://mail.example.fr:465");
     ck_assert_str_eq(conf->notify_from, "factures@example.fr");
     ck_assert_str_eq(conf->link_key_file, "/etc/reglo/k");
@@ -182,6 +186,8 @@ START_TEST(test_defaults)
     ck_assert_str_eq(conf->gateway_listen, "127.0.0.1:8080");
     ck_assert_str_eq(conf->public_url, "http://127.0.0.1:8080");
     ck_assert_str_eq(conf->default_psp, "mollie");
+    ck_assert_int_eq(conf->gateway_threads, 4);
+    ck_assert_int_eq(conf->gateway_psp_threads, 4);
     ck_assert_str_eq(conf->smtp_url, "smtp://127.0.0.1:25");
     ck_assert_str_eq(conf->notify_from, "reglo@localhost");
     ck_assert_str_eq(conf->link_key_file, "/etc/reglo/link.key");
@@ -301,6 +307,8 @@ START_TEST(test_bad_sizes)
     load_bad("database {\n    connect_timeout = -1\n}\n", 2, "connect_timeout");
     load_bad("database {\n    pool_size = 0\n}\n", 2, "pool_size");
     load_bad("milter {\n    timeout = -60\n}\n", 2, "timeout");
+    load_bad("gateway {\n    threads = 0\n}\n", 2, "threads");
+    load_bad("gateway {\n    psp_threads = 0\n}\n", 2, "psp_threads");
     load_bad("milter {\n    max_message_size = \"big\"\n}\n", 2, "max_message_size");
 }
 END_TEST

@@ -4,7 +4,9 @@
  * The rows stay locked (FOR UPDATE SKIP LOCKED) while they are submitted, so another process
  * cannot send them twice; if we die mid-way the locks go and the rows are tried again. A
  * pass claims up to OUTBOX_BATCH rows per transaction and submits them over one SMTP
- * session (smtp_session): one connection, greeting and EHLO for many notices.
+ * session (smtp_session): one connection, greeting and EHLO for many notices. Sent rows
+ * are deleted after 30 days (sql/query/outbox_purge.sql) by the senders, each at most once
+ * an hour: the outbox would otherwise keep every message reglo ever sent.
  */
 #include "outbox.h"
 
@@ -143,6 +145,7 @@ int outbox_send_batch(PGconn *db, smtp_session *smtp, const char *smtp_url, int 
 /* Rows per transaction: fewer statements per notice, and few resent should the database
  * fail between the MTA's acceptance and the commit. */
 #define OUTBOX_BATCH 16
+#define OUTBOX_PURGE_EVERY (3600 * G_TIME_SPAN_SECOND)
 
 struct outbox_sender {
     outbox_db_get get;
@@ -151,6 +154,7 @@ struct outbox_sender {
     void *arg;
     gint stop;
     GThread *thread;
+    gint64 purged_at;           /* monotonic; 0: not yet */
 };
 
 /* The senders of this process sleep here between passes; outbox_wake ends the sleep. */
@@ -178,10 +182,27 @@ static void outbox_idle(outbox_sender *s)
     g_mutex_unlock(&idle_lock);
 }
 
+/* The old sent rows deleted, if this sender has not done it for an hour. */
+static gboolean outbox_purge(outbox_sender *s, PGconn *db, char **err)
+{
+    gint64 now = g_get_monotonic_time();
+    if (s->purged_at && now - s->purged_at < OUTBOX_PURGE_EVERY)
+        return TRUE;
+    PGresult *res = db_exec(db, SQL_OUTBOX_PURGE, 0, NULL, err);
+    if (!res)
+        return FALSE;
+    const char *n = PQcmdTuples(res);
+    if (*n && strcmp(n, "0") != 0)
+        log_info("outbox: messages sent over 30 days ago, deleted: %s", n);
+    PQclear(res);
+    s->purged_at = now;
+    return TRUE;
+}
+
 /* The daemon's fill first, then everything due now, in batches over one SMTP connection,
- * closed at the end of the pass (no connection is kept open to the MTA while idle). A temporary failure ends the pass:
- * with the MTA away, a pass costs one attempt, not one per due row. FALSE on a database
- * error (*err). */
+ * closed at the end of the pass (no connection is kept open to the MTA while idle), then
+ * the hourly purge. A temporary failure ends the sending: with the MTA away, a pass costs
+ * one attempt, not one per due row. FALSE on a database error (*err). */
 static gboolean outbox_drain(outbox_sender *s, char **err)
 {
     char *smtp_url = NULL;
@@ -193,6 +214,8 @@ static gboolean outbox_drain(outbox_sender *s, char **err)
     while (db && filled && !deferred && !g_atomic_int_get(&s->stop) &&
            (rc = outbox_send_batch(db, smtp, smtp_url, OUTBOX_BATCH, &deferred, err)) > 0)
         ;
+    if (db && rc >= 0 && !outbox_purge(s, db, err))
+        rc = -1;
     smtp_session_free(smtp);
     if (db)
         s->put(s->arg, db, rc < 0);

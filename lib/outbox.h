@@ -40,7 +40,8 @@ int outbox_send_batch(PGconn *db, smtp_session *smtp, const char *smtp_url, int 
                       gboolean *deferred, char **err);
 
 /*
- * A thread that submits what is due, then waits a little, until stopped. The daemons give
+ * A thread that submits what is due, then waits a little, until stopped; once an hour it
+ * also deletes the rows sent over 30 days ago. The daemons give
  * it their way to a database connection: get returns a connection and the SMTP URL to use
  * (g_malloc'ed, the caller's), put gives the connection back. A database outage is logged
  * once, and again when it is over.

@@ -68,6 +68,7 @@ static void reload(const char *conf_path)
 {
     gw_snapshot *before = gw_snapshot_get();
     char *listen = g_strdup(before->conf->gateway_listen), *err = NULL;
+    int threads = before->conf->gateway_threads, psp_threads = before->conf->gateway_psp_threads;
     gw_snapshot_put(before);
     if (!gw_snapshot_reload(conf_path, &err)) {
         log_error("reload failed, keeping the current configuration: %s", err);
@@ -79,6 +80,10 @@ static void reload(const char *conf_path)
     if (strcmp(listen, now->conf->gateway_listen) != 0)
         log_warn("reload: gateway.listen changed to %s; still listening on %s until a restart",
                  now->conf->gateway_listen, listen);
+    if (threads != now->conf->gateway_threads || psp_threads != now->conf->gateway_psp_threads)
+        log_warn("reload: gateway.threads / psp_threads changed to %d / %d; still %d / %d until "
+                 "a restart", now->conf->gateway_threads, now->conf->gateway_psp_threads,
+                 threads, psp_threads);
     gw_snapshot_put(now);
     g_free(listen);
     log_info("configuration reloaded from %s", conf_path);

@@ -228,13 +228,15 @@ PY
 get backpage "$LINK?back=1" >/dev/null
 check "back from the PSP: a note while the payment is confirmed" has backpage "la confirmation peut prendre quelques instants"
 
-sed -i "s|^gateway {.*|gateway { listen = \"127.0.0.1:$GW_PORT\" public_url = \"https://pay.test.invalid\" default_psp = \"mollie\" }|" "$REGLO_CONF"
+sed -i "s|^gateway {.*|gateway { listen = \"127.0.0.1:$GW_PORT\" public_url = \"https://pay.test.invalid\" default_psp = \"mollie\" psp_threads = 2 }|" "$REGLO_CONF"
 kill -HUP "$GW_PID"
 wait_for 50 bash -c "[ \$(grep -c 'configuration reloaded' '$T/gateway.log') -ge 2 ]"
 get https "$LINK" >/dev/null
 check "SIGHUP: https public_url adds Strict-Transport-Security" test -n "$(header https Strict-Transport-Security)"
 curl -s -o "$H/qr2.png" "$LINK/qr.png"
 check "SIGHUP: qr.png follows the new public_url" test "$(zbarimg --nodbus --quiet --raw "$H/qr2.png" 2>/dev/null)" = "https://pay.test.invalid$P"
+check "SIGHUP: thread counts wait for a restart, and the log says so" \
+    grep -q "reload: gateway.threads / psp_threads changed to 4 / 2; still 4 / 4 until a restart" "$T/gateway.log"
 
 printf 'gateway {\n  listen = \n' >"$REGLO_CONF"
 kill -HUP "$GW_PID"

@@ -141,7 +141,6 @@ bench: deps all
 	bench/reminders.sh build
 	bench/portal.sh build
 	bench/compose
-	cat bench/out/gateway.md bench/out/reminders.md bench/out/portal.md >> bench/RESULTS.md
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/sql \

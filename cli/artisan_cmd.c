@@ -154,13 +154,9 @@ static int artisan_print_list(cli_env *env, gboolean json)
     }
     for (guint i = 0; i < list->len; i++) {
         const artisan *a = g_ptr_array_index(list, i);
-        if (json) {
-            json_t *obj = artisan_json(a);
-            char *line = json_dumps(obj, JSON_COMPACT);
-            puts(line);
-            free(line);
-            json_decref(obj);
-        } else
+        if (json)
+            cli_json_line(artisan_json(a));
+        else
             printf("%-32s %-24s payment=%s link=%s reminders=%s%s\n", a->email, a->name,
                    a->payment_enabled ? "on" : "off", a->link_default ? "always" : "[lien]",
                    *a->reminders ? a->reminders : "none", a->disabled ? " DISABLED" : "");

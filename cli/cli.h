@@ -5,6 +5,8 @@
 #ifndef REGLO_CLI_H
 #define REGLO_CLI_H
 
+#include <glib.h>
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "conf.h"
@@ -28,8 +30,16 @@ int cmd_inspect(cli_env *env, int argc, char **argv);
 int cmd_rewrite(cli_env *env, int argc, char **argv);
 int cmd_reminders(cli_env *env, int argc, char **argv);
 int cmd_fees(cli_env *env, int argc, char **argv);
+int cmd_outbox(cli_env *env, int argc, char **argv);
 
 /* "on"/"off"/"yes"/"no"/"true"/"false"; -1 when neither. */
 int cli_onoff(const char *s);
+
+/* obj as one line of JSON on stdout (the --json output: one object per line); obj is
+ * released. */
+void cli_json_line(json_t *obj);
+
+/* "2026-03-09T08:00:00Z" for a Unix time (g_free). */
+char *cli_iso_utc(gint64 t);
 
 #endif

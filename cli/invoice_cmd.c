@@ -41,13 +41,6 @@ static json_t *invoice_json(const PGresult *res, int row)
     return obj;
 }
 
-static void print_json(json_t *obj)
-{
-    char *line = json_dumps(obj, JSON_COMPACT);
-    puts(line);
-    free(line);
-}
-
 static void print_row(const PGresult *res, int row)
 {
     char *amount = money_format(db_int(res, row, C_AMOUNT), db_str(res, row, C_CURRENCY), "fr");
@@ -102,7 +95,7 @@ static int invoice_show(cli_env *env, const char *which, gboolean json)
         json_t *events = timeline(env, db_str(res, i, C_ID));
         if (json) {
             json_object_set(obj, "timeline", events);
-            print_json(obj);
+            cli_json_line(json_incref(obj));
         } else {
             print_row(res, i);
             for (size_t e = 0; e < json_array_size(events); e++) {
@@ -126,11 +119,9 @@ static int invoice_list(cli_env *env, const char *artisan, const char *status, g
     if (!res)
         return EXIT_FAIL;
     for (int i = 0; i < PQntuples(res); i++) {
-        if (json) {
-            json_t *obj = invoice_json(res, i);
-            print_json(obj);
-            json_decref(obj);
-        } else
+        if (json)
+            cli_json_line(invoice_json(res, i));
+        else
             print_row(res, i);
     }
     PQclear(res);

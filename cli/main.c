@@ -1,7 +1,7 @@
 /*
  * reglo — the operator's tool: dispatch to a command group; see cli.h.
  *
- *   reglo [-c FILE] db|artisan|invoice|reminders|fees|inspect|rewrite ...
+ *   reglo [-c FILE] db|artisan|invoice|reminders|fees|outbox|inspect|rewrite ...
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +30,8 @@ static void usage(void)
         "  invoice show ID|NUMBER [--json]\n"
         "  reminders due [--json]             the reminders still to go out, and when\n"
         "  fees --month YYYY-MM [--csv]       what to bill each artisan for the month\n"
+        "  outbox list [--failed] [--json]    reglo's own mail not sent yet, and why\n"
+        "  outbox retry ID...|--failed        send it again now (after fixing the cause)\n"
         "  inspect FILE...                    read invoices from .eml, PDF or XML files\n"
         "  rewrite [--dry-run] [--rcpt ADDR]... < in.eml > out.eml\n");
     exit(EXIT_USAGE);
@@ -71,6 +73,23 @@ int cli_onoff(const char *s)
     return -1;
 }
 
+void cli_json_line(json_t *obj)
+{
+    char *line = json_dumps(obj, JSON_COMPACT);
+    puts(line);
+    free(line);
+    json_decref(obj);
+}
+
+char *cli_iso_utc(gint64 t)
+{
+    GDateTime *dt = g_date_time_new_from_unix_utc(t);
+    char *s = dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("");
+    if (dt)
+        g_date_time_unref(dt);
+    return s;
+}
+
 int main(int argc, char **argv)
 {
     cli_env env = { .conf_path = REGLO_CONF_DEFAULT };
@@ -91,7 +110,7 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     static const struct { const char *name; int (*fn)(cli_env *, int, char **); } cmds[] = {
         { "db", cmd_db }, { "artisan", cmd_artisan }, { "invoice", cmd_invoice },
-        { "reminders", cmd_reminders }, { "fees", cmd_fees },
+        { "reminders", cmd_reminders }, { "fees", cmd_fees }, { "outbox", cmd_outbox },
         { "inspect", cmd_inspect }, { "rewrite", cmd_rewrite },
     };
     int rc = -1;

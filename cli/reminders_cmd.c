@@ -15,23 +15,13 @@
 #include "clock.h"
 #include "reminder.h"
 
-/* "2026-03-09T08:00:00Z" */
-static char *iso_utc(gint64 t)
-{
-    GDateTime *dt = g_date_time_new_from_unix_utc(t);
-    char *s = dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("");
-    if (dt)
-        g_date_time_unref(dt);
-    return s;
-}
-
 /* "2026-03-09 09:00 CET", in the zone of the business hours. */
 static char *local_time(const reglo_conf *conf, gint64 t)
 {
     GTimeZone *tz = g_time_zone_new_identifier(conf->reminders_timezone);
     GDateTime *utc = g_date_time_new_from_unix_utc(t);
     GDateTime *local = utc && tz ? g_date_time_to_timezone(utc, tz) : NULL;
-    char *s = local ? g_date_time_format(local, "%Y-%m-%d %H:%M %Z") : iso_utc(t);
+    char *s = local ? g_date_time_format(local, "%Y-%m-%d %H:%M %Z") : cli_iso_utc(t);
     if (local)
         g_date_time_unref(local);
     if (utc)
@@ -43,17 +33,14 @@ static char *local_time(const reglo_conf *conf, gint64 t)
 
 static void print_json(const reminder_next *n)
 {
-    char *due = iso_utc(n->due_at), *send = iso_utc(n->send_at);
+    char *due = cli_iso_utc(n->due_at), *send = cli_iso_utc(n->send_at);
     json_t *obj = json_pack("{s:I, s:s, s:s, s:i, s:s, s:s, s:s, s:i}", "invoice_id",
                             (json_int_t) n->invoice_id, "number", n->number, "artisan",
                             n->artisan, "step", n->step, "due_at", due, "send_at", send,
                             "state", reminder_state_name(n->state), "attempts", n->attempts);
     if (*n->last_error)
         json_object_set_new(obj, "last_error", json_string(n->last_error));
-    char *line = json_dumps(obj, JSON_COMPACT);
-    puts(line);
-    free(line);
-    json_decref(obj);
+    cli_json_line(obj);
     g_free(due);
     g_free(send);
 }

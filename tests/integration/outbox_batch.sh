@@ -7,8 +7,11 @@
 # Message-ID), the 550 row is failed with Postfix's reply, the 450 row is backed off (not
 # sent, attempts 1, next try in the future) while the rows after it went out without
 # waiting for its retry (a temporary failure ends the sender's pass; the next pass, two
-# seconds later, takes them), nothing twice, fewer SMTP connections than notices (Postfix's smtpd log); then the
-# 450 recipient accepted, its row delivered once on a later pass.
+# seconds later, takes them), nothing twice, fewer SMTP connections than notices (Postfix's
+# smtpd log). The operator's view, `reglo outbox list` (text, --failed, --json), shows the two
+# refused rows with Postfix's replies. Then the 450 recipient accepted and its row made due
+# by `reglo outbox retry ID`, and the 550 recipient open again and its failed row sent once
+# more by `reglo outbox retry --failed`: each delivered once, all 40 at the sink in the end.
 set -u
 export REGLO_PORT_BASE=${REGLO_PORT_BASE:-28600}
 . "$(dirname "$0")/../lib/env.sh"
@@ -142,12 +145,48 @@ grep 'postfix/smtpd\[[0-9]*\]: disconnect from' "$T/pf/maillog" | tail -n "$CONN
 check "fewer SMTP connections than notices ($CONNS for $N, at most 6)" \
     bash -c "[ $CONNS -ge 1 ] && [ $CONNS -le 6 ]"
 
+# ---- the operator's view: reglo outbox list ---------------------------------------------------
+reglo outbox list >"$T/outbox.txt" 2>&1
+cat "$T/outbox.txt"
+check "reglo outbox list: the 550 row first, failed, with Postfix's reply" bash -c \
+    "sed -n 2p '$T/outbox.txt' | grep -qE '^$RID +failed +1 +- +paid +F-OB-[0-9]+ +$REFUSE\$' &&
+     sed -n 3p '$T/outbox.txt' | grep -q 'Recipient address rejected: mailbox closed for good'"
+check "reglo outbox list: the 450 row, to be retried, with its next try" \
+    grep -qE "^$LID +retry +1 +20[0-9-]+T[0-9:]+Z +paid +F-OB-[0-9]+ +$LATER\$" "$T/outbox.txt"
+check "reglo outbox list: nothing else (the sent are not listed)" test "$(grep -c '^[0-9]' "$T/outbox.txt")" = 2
+check "reglo outbox list --failed: the 550 row only" \
+    test "$(reglo outbox list --failed | grep -c '^[0-9]')" = 1
+check "reglo outbox list --failed --json: its id, state, recipient and error" python3 - "$(reglo outbox list --failed --json)" "$RID" "$REFUSE" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in sys.argv[1].splitlines()]
+r = rows[0]
+sys.exit(0 if len(rows) == 1 and r["id"] == int(sys.argv[2]) and r["state"] == "failed"
+         and r["to"] == sys.argv[3] and r["purpose"] == "paid" and r["attempts"] == 1
+         and "mailbox closed for good" in r["last_error"] else 1)
+PY
+# retried ARGS...: `reglo outbox retry ARGS` made exactly one row due; exits as it did.
+retried() {
+    local out rc
+    out=$(reglo outbox retry "$@" 2>&1)
+    rc=$?
+    t_log "  reglo outbox retry $*: $out (exit $rc)"
+    grep -q '^1 message due now' <<<"$out" && return "$rc"
+    return 9
+}
+SENT_ID=$(psql_q "SELECT min(id) FROM outbox WHERE sent_at IS NOT NULL")
+retried "$SENT_ID"
+check "reglo outbox retry with a sent row's id: exit 1, nothing made due" test "$?" = 9
+check "... the sent row untouched" \
+    test "$(psql_q "SELECT attempts, failed FROM outbox WHERE id = $SENT_ID")" = "1|f"
+reglo outbox retry 12x >/dev/null 2>&1
+check "reglo outbox retry with garbage: usage error (exit 2)" test "$?" = 2
+
 # ---- the 450 recipient accepted: delivered on a later pass ------------------------------------
 sed -i "/^$LATER /d" "$T/pf/etc/rcpt_access"
 postfix -c "$PF_CONF" reload >/dev/null 2>&1
 sleep 1
-# Its retry is due a minute after the refusal; rather than wait, make it due now.
-psql_q "UPDATE outbox SET next_attempt = now() WHERE id = $LID" >/dev/null
+# Its retry is due a minute after the refusal; rather than wait, the operator makes it due now.
+check "reglo outbox retry ID: the 450 row due now" retried "$LID"
 later_sent() { [ "$(psql_q "SELECT sent_at IS NOT NULL FROM outbox WHERE id = $LID")" = t ]; }
 check "the 450 row, accepted now: sent" wait_for 300 later_sent
 postfix_drain
@@ -161,6 +200,24 @@ check "the 550 row is not tried again" \
     test "$(psql_q "SELECT failed, sent_at IS NULL, attempts FROM outbox WHERE id = $RID")" = "t|t|1"
 check "$((N - 1)) messages at the sink in all, none twice" \
     bash -c "[ \$(find '$T/sink' -type f | wc -l) = $((N - 1)) ] && [ -z \"\$(grep -rhi '^Message-Id:' '$T/sink' | sort | uniq -d)\" ]"
+
+# ---- the 550 recipient open again: the operator sends the failed row once more ----------------
+sed -i "/^$REFUSE /d" "$T/pf/etc/rcpt_access"
+postfix -c "$PF_CONF" reload >/dev/null 2>&1
+sleep 1
+check "reglo outbox retry --failed: the 550 row due now" retried --failed
+refused_sent() { [ "$(psql_q "SELECT sent_at IS NOT NULL FROM outbox WHERE id = $RID")" = t ]; }
+check "the failed row, retried: sent" wait_for 300 refused_sent
+postfix_drain
+refused_arrived() { [ "$(at_sink "$(mid_of "$RID")")" -ge 1 ]; }
+wait_for 300 refused_arrived
+settle_log
+check "... delivered once" test "$(at_sink "$(mid_of "$RID")")" = 1
+check "... two attempts in all, error cleared, not failed" \
+    test "$(psql_q "SELECT attempts, last_error IS NULL, failed FROM outbox WHERE id = $RID")" = "2|t|f"
+check "reglo outbox list: nothing waiting now" grep -q '^no mail waiting' <<<"$(reglo outbox list)"
+check "all $N notices at the sink, none twice" \
+    bash -c "[ \$(find '$T/sink' -type f | wc -l) = $N ] && [ -z \"\$(grep -rhi '^Message-Id:' '$T/sink' | sort | uniq -d)\" ]"
 check "gateway still serving" curl -sf -o /dev/null "$GW/healthz"
 kill -TERM "$GW_PID"; wait "$GW_PID"; rc=$?
 check "SIGTERM: exit 0" test "$rc" = 0

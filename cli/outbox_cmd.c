@@ -3,7 +3,9 @@
  * the mail reglo writes itself (the artisans' notices, sign-in links, answers from the
  * portal) that has not gone out, why, and a way to send it again once the cause is fixed
  * (a recipient the MTA refused for good, an MTA away for two days). The daemons' outbox
- * senders do the sending (lib/outbox.c): a row made due is sent at their next pass.
+ * senders do the sending (lib/outbox.c): a row made due is sent at their next pass. The
+ * two days of retries count from the row's creation: a row older than that made due again
+ * gets one try, and is failed again if the MTA refuses it for now.
  */
 #include <getopt.h>
 #include <stdio.h>

@@ -31,7 +31,6 @@
 #include "reminders.h"
 #include "server.h"
 
-#define GW_CONNECTION_LIMIT 512
 #define GW_CONNECTION_TIMEOUT_S 30
 #define GW_STOP_GRACE_MS 10000     /* requests in flight may finish on SIGTERM */
 
@@ -68,7 +67,8 @@ static void reload(const char *conf_path)
 {
     gw_snapshot *before = gw_snapshot_get();
     char *listen = g_strdup(before->conf->gateway_listen), *err = NULL;
-    int threads = before->conf->gateway_threads, psp_threads = before->conf->gateway_psp_threads;
+    int threads = before->conf->gateway_threads, psp_threads = before->conf->gateway_psp_threads,
+        connections = before->conf->gateway_connections;
     gw_snapshot_put(before);
     if (!gw_snapshot_reload(conf_path, &err)) {
         log_error("reload failed, keeping the current configuration: %s", err);
@@ -80,10 +80,12 @@ static void reload(const char *conf_path)
     if (strcmp(listen, now->conf->gateway_listen) != 0)
         log_warn("reload: gateway.listen changed to %s; still listening on %s until a restart",
                  now->conf->gateway_listen, listen);
-    if (threads != now->conf->gateway_threads || psp_threads != now->conf->gateway_psp_threads)
-        log_warn("reload: gateway.threads / psp_threads changed to %d / %d; still %d / %d until "
-                 "a restart", now->conf->gateway_threads, now->conf->gateway_psp_threads,
-                 threads, psp_threads);
+    if (threads != now->conf->gateway_threads || psp_threads != now->conf->gateway_psp_threads ||
+        connections != now->conf->gateway_connections)
+        log_warn("reload: gateway.threads / psp_threads / connections changed to %d / %d / %d; "
+                 "still %d / %d / %d until a restart", now->conf->gateway_threads,
+                 now->conf->gateway_psp_threads, now->conf->gateway_connections, threads,
+                 psp_threads, connections);
     gw_snapshot_put(now);
     g_free(listen);
     log_info("configuration reloaded from %s", conf_path);
@@ -109,7 +111,8 @@ static struct MHD_Daemon *start_server(void)
 {
     gw_snapshot *snap = gw_snapshot_get();
     server_options opts = { (unsigned) snap->conf->gateway_threads,
-                            (unsigned) snap->conf->gateway_psp_threads, GW_CONNECTION_LIMIT,
+                            (unsigned) snap->conf->gateway_psp_threads,
+                            (unsigned) snap->conf->gateway_connections,
                             GW_CONNECTION_TIMEOUT_S };
     char *err = NULL;
     struct MHD_Daemon *daemon = server_start(snap->conf, &opts, &err);

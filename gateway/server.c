@@ -12,7 +12,10 @@
  * libmicrohttpd's threads: the connection is suspended and the request goes to the PSP
  * threads (a GThreadPool, each thread with its own database connection like the others);
  * the answer waits in req_state until the connection is resumed and on_access called once
- * more. A slow or unreachable PSP so holds those threads only, never the payment pages.
+ * more. A slow or unreachable PSP so holds those threads only, never the payment pages;
+ * and the requests in their hands, running or queued, hold at most half of the connection
+ * limit: past it they are answered 503 at once (a PSP delivers its callback again, a client
+ * clicks again), and the other half stays for the pages.
  */
 #include "server.h"
 
@@ -349,6 +352,9 @@ typedef struct req_state {
 static gint in_flight;
 static GThreadPool *psp_pool;     /* NULL: every request on libmicrohttpd's threads */
 static gint stopping;             /* the PSP threads answer what is still queued with 503 */
+static gint psp_held;             /* requests in the PSP threads' hands, running or queued */
+static guint psp_held_max;
+static gint psp_full_logged;      /* when "PSP threads full" was last logged (monotonic s) */
 
 static void client_ip_of(struct MHD_Connection *conn, char *buf, size_t size)
 {
@@ -412,16 +418,42 @@ static void psp_run(gpointer data, gpointer unused)
         server_dispatch(&req, &st->resp);
     gw_snapshot_put(req.snap);
     st->answered = TRUE;
+    g_atomic_int_add(&psp_held, -1);
     MHD_resume_connection(st->conn);
 }
 
-/* A complete request that waits on a PSP: to the PSP threads, if they run. */
+/* The PSP threads have as many requests as they may hold: a 503 now, and a log line at most
+ * once a minute (an outage of the PSP brings them by the hundred). */
+static void psp_full(const gw_request *req, gw_response *resp)
+{
+    page_error(req, resp, 503, "unavailable", NULL);
+    gw_response_add_header(resp, "Retry-After", "30");
+    gint now = (gint) (g_get_monotonic_time() / G_TIME_SPAN_SECOND) + 1;
+    gint last = g_atomic_int_get(&psp_full_logged);
+    if ((last == 0 || now - last > 60) &&
+        g_atomic_int_compare_and_exchange(&psp_full_logged, last, now))
+        log_warn("http: %u requests already wait on the PSPs (half the connections): "
+                 "answering 503 until they drain", psp_held_max);
+}
+
+/* A complete request that waits on a PSP: to the PSP threads, if they run and have room
+ * (else answered 503 here: st->answered). */
 static gboolean psp_handoff(struct MHD_Connection *conn, const char *url, const char *method,
                             req_state *st)
 {
     const route *r = route_find(url);
     if (!psp_pool || st->too_large || !r || !r->psp || !method_allowed(r, method))
         return FALSE;
+    if ((guint) g_atomic_int_add(&psp_held, 1) >= psp_held_max) {
+        g_atomic_int_add(&psp_held, -1);
+        char ip[INET6_ADDRSTRLEN];
+        gw_request req = request_of(conn, url, method, st, ip);
+        psp_full(&req, &st->resp);
+        add_security_headers(&req, &st->resp);
+        gw_snapshot_put(req.snap);
+        st->answered = TRUE;
+        return FALSE;
+    }
     st->conn = conn;
     st->url = url;
     st->method = method;
@@ -442,6 +474,8 @@ static enum MHD_Result answer(struct MHD_Connection *conn, const char *url, cons
     g_byte_array_append(st->body, (const guint8 *) "", 1);    /* a NUL after the body */
     if (psp_handoff(conn, url, method, st))
         return MHD_YES;
+    if (st->answered)
+        return answer(conn, url, method, st);
     char ip[INET6_ADDRSTRLEN];
     gw_request req = request_of(conn, url, method, st, ip);
     gw_response resp = { 0 };
@@ -602,6 +636,8 @@ struct MHD_Daemon *server_start(const reglo_conf *conf, const server_options *op
     /* Exclusive: the threads, and the database connections they open, last. */
     GError *gerr = NULL;
     g_atomic_int_set(&stopping, 0);
+    g_atomic_int_set(&psp_held, 0);
+    psp_held_max = MAX(opts->connection_limit / 2, 1);
     if (opts->psp_threads > 0 &&
         !(psp_pool = g_thread_pool_new(psp_run, NULL, (gint) opts->psp_threads, TRUE, &gerr))) {
         *err = g_strdup_printf("cannot start the PSP threads: %s", gerr->message);

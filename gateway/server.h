@@ -21,7 +21,8 @@
 typedef struct server_options {
     unsigned threads;            /* worker threads, each with its database connection */
     unsigned psp_threads;        /* threads for the PSP's routes, the same; 0: none */
-    unsigned connection_limit;   /* concurrent connections */
+    unsigned connection_limit;   /* concurrent connections; the PSP threads' requests, running
+                                  * or waiting, at most half of them */
     unsigned timeout_s;          /* idle connection timeout */
 } server_options;
 

@@ -193,6 +193,7 @@ static cfg_t *conf_schema(void)
         CFG_STR("default_psp", "mollie", CFGF_NONE),
         CFG_INT("threads", 4, CFGF_NONE),
         CFG_INT("psp_threads", 4, CFGF_NONE),
+        CFG_INT("connections", 512, CFGF_NONE),
         CFG_END()
     };
     static cfg_opt_t smtp_opts[] = {
@@ -256,6 +257,7 @@ static cfg_t *conf_schema(void)
     cfg_set_validate_func(cfg, "gateway|public_url", valid_url);
     cfg_set_validate_func(cfg, "gateway|threads", valid_positive);
     cfg_set_validate_func(cfg, "gateway|psp_threads", valid_positive);
+    cfg_set_validate_func(cfg, "gateway|connections", valid_positive);
     cfg_set_validate_func(cfg, "smtp|url", valid_url);
     cfg_set_validate_func(cfg, "smtp|from", valid_nonempty);
     cfg_set_validate_func(cfg, "secrets|link_key_file", valid_nonempty);
@@ -356,6 +358,7 @@ static reglo_conf *conf_copy(cfg_t *cfg, const char *path, char **err)
     conf->default_psp = g_strdup(cfg_getstr(gw, "default_psp"));
     conf->gateway_threads = (int) cfg_getint(gw, "threads");
     conf->gateway_psp_threads = (int) cfg_getint(gw, "psp_threads");
+    conf->gateway_connections = (int) cfg_getint(gw, "connections");
 
     conf->smtp_url = g_strdup(cfg_getstr(smtp, "url"));
     conf->notify_from = g_strdup(cfg_getstr(smtp, "from"));

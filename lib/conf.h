@@ -44,6 +44,7 @@ typedef struct reglo_conf {
     char *default_psp;
     int gateway_threads;         /* HTTP worker threads, one database connection each */
     int gateway_psp_threads;     /* threads for requests that wait on a PSP, the same */
+    int gateway_connections;     /* client connections at once; the PSPs' routes hold half */
 
     char *smtp_url;
     char *notify_from;           /* From of the emails reglo writes to artisans */

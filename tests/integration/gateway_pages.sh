@@ -236,7 +236,7 @@ check "SIGHUP: https public_url adds Strict-Transport-Security" test -n "$(heade
 curl -s -o "$H/qr2.png" "$LINK/qr.png"
 check "SIGHUP: qr.png follows the new public_url" test "$(zbarimg --nodbus --quiet --raw "$H/qr2.png" 2>/dev/null)" = "https://pay.test.invalid$P"
 check "SIGHUP: thread counts wait for a restart, and the log says so" \
-    grep -q "reload: gateway.threads / psp_threads changed to 4 / 2; still 4 / 4 until a restart" "$T/gateway.log"
+    grep -q "reload: gateway.threads / psp_threads / connections changed to 4 / 2 / 512; still 4 / 4 / 512 until a restart" "$T/gateway.log"
 
 printf 'gateway {\n  listen = \n' >"$REGLO_CONF"
 kill -HUP "$GW_PID"

@@ -3,7 +3,9 @@
 # threads; psp-sim's API answers 3 s late (/_sim/delay). Six requests that wait on it (four
 # Mollie callbacks, two pay clicks) are in flight while the payment page and /healthz are
 # asked: they answer at once. Then every callback is answered 200 and settled once, and the
-# pay clicks go to their checkouts. Last, SIGTERM with more callbacks queued than the grace
+# pay clicks go to their checkouts. With connections = 40 the PSP threads hold at most 20
+# requests: of 24 callbacks at once, 4 are answered 503 at once (Retry-After), the page still
+# answers. Last, SIGTERM with more callbacks queued than the grace
 # lets finish: the running ones are settled and answered 200, the queued ones 503 with
 # nothing moved; delivered again to a new gateway (as a PSP retries), they settle. Exit 0.
 set -u
@@ -18,7 +20,7 @@ mkdir -p "$M" "$R"
 pg_start || exit 1
 reglo_conf
 gateway_conf
-sed -i "s|threads = 4 }|threads = 2 psp_threads = 3 }|" "$REGLO_CONF"
+sed -i "s|threads = 4 }|threads = 2 psp_threads = 3 connections = 40 }|" "$REGLO_CONF"
 sed -i "s|^smtp {.*|smtp { url = \"smtp://127.0.0.1:$SINK_PORT\" from = \"reglo@mta.test.invalid\" }|" "$REGLO_CONF"
 reglo db migrate >/dev/null || { fail "migrations"; exit 1; }
 reglo artisan add --email "$JEAN" --name "Plomberie Dupont" >/dev/null
@@ -86,6 +88,34 @@ check "four fee rows" test "$(fees)" = 4
 for n in 5 6; do
     check "pay click $n: 303 to the PSP's checkout" grep -q "^303 $SIM/checkout/tr_" "$R/pay$n"
 done
+
+# ---- the PSP threads full: half the connections ------------------------------------------------
+# connections = 40: the PSP threads hold at most 20 requests, running or queued. 24 callbacks
+# at once while the PSP answers 1 s late: 20 wait their turn, 4 are answered 503 at once
+# (Retry-After: the PSP delivers again), and the pages still have connections.
+delay 1000
+for n in $(seq 1 24); do
+    curl -s -o /dev/null -D "$R/full$n.h" -w '%{http_code} %{time_total}\n' -d "id=tr_full$n" \
+        "$GW/webhooks/mollie" >"$R/full$n" &
+done
+sleep 0.5
+check "PSP threads full: the payment page answers at once" fast "$PAGE"
+wait_for 300 bash -c "[ \$(cat '$R'/full[0-9]* 2>/dev/null | wc -l) = 24 ]"
+refused=0 refused_fast=0
+for n in $(seq 1 24); do
+    if grep -qi '^Retry-After: 30' "$R/full$n.h"; then
+        refused=$((refused + 1))
+        [ "$(code_of "full$n")" = 503 ] &&
+            awk -v t="$(cut -d' ' -f2 "$R/full$n")" 'BEGIN { exit !(t < 0.5) }' &&
+            refused_fast=$((refused_fast + 1))
+    fi
+done
+t_log "  24 callbacks, at most 20 for the PSP threads: $refused answered at once with 503"
+check "PSP threads full: the requests past 20 answered 503 with Retry-After (4 of 24)" test "$refused" = 4
+check "... at once (under half a second), without waiting for the PSP" test "$refused_fast" = 4
+check "... the gateway logged it once" test "$(grep -c 'requests already wait on the PSPs' "$T/gateway.log")" = 1
+check "... and served the 20 others (fetched at the PSP: unknown there, 503 without Retry-After)" \
+    test "$(grep -L -i '^Retry-After' "$R"/full[0-9]*.h | wc -l)" = 20
 
 # ---- SIGTERM with callbacks queued ---------------------------------------------------------------
 # 3 PSP threads, 4 s per PSP answer, 10 s of grace: 9 callbacks run (three waves, the third

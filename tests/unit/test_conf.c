@@ -118,6 +118,7 @@ static const char GOOD[] =
     "    default_psp = \"stripe\"\n"
     "    threads = 6\n"
     "    psp_threads = 12\n"
+    "    connections = 100\n"
     "}\n"
     "/* a block\n"
     "   comment */\n"
@@ -153,6 +154,7 @@ START_TEST(test_good_file)
     ck_assert_str_eq(conf->default_psp, "stripe");
     ck_assert_int_eq(conf->gateway_threads, 6);
     ck_assert_int_eq(conf->gateway_psp_threads, 12);
+    ck_assert_int_eq(conf->gateway_connections, 100);
     ck_assert_str_eq(conf->smtp_url, "smtps://mail.example.fr:465");
     ck_assert_str_eq(conf->notify_from, "factures@example.fr");
     ck_assert_str_eq(conf->link_key_file, "/etc/reglo/k");
@@ -188,6 +190,7 @@ START_TEST(test_defaults)
     ck_assert_str_eq(conf->default_psp, "mollie");
     ck_assert_int_eq(conf->gateway_threads, 4);
     ck_assert_int_eq(conf->gateway_psp_threads, 4);
+    ck_assert_int_eq(conf->gateway_connections, 512);
     ck_assert_str_eq(conf->smtp_url, "smtp://127.0.0.1:25");
     ck_assert_str_eq(conf->notify_from, "reglo@localhost");
     ck_assert_str_eq(conf->link_key_file, "/etc/reglo/link.key");
@@ -309,6 +312,7 @@ START_TEST(test_bad_sizes)
     load_bad("milter {\n    timeout = -60\n}\n", 2, "timeout");
     load_bad("gateway {\n    threads = 0\n}\n", 2, "threads");
     load_bad("gateway {\n    psp_threads = 0\n}\n", 2, "psp_threads");
+    load_bad("gateway {\n    connections = -1\n}\n", 2, "connections");
     load_bad("milter {\n    max_message_size = \"big\"\n}\n", 2, "max_message_size");
 }
 END_TEST

@@ -402,6 +402,15 @@ static gw_request request_of(struct MHD_Connection *conn, const char *url, const
     };
 }
 
+/* 503 for a request the PSP threads do not take: the gateway stops, or they hold as many
+ * as they may. A PSP delivers its callback again; a client clicks again. */
+static void psp_refuse(const gw_request *req, gw_response *resp)
+{
+    page_error(req, resp, 503, "unavailable", NULL);
+    gw_response_add_header(resp, "Retry-After", "30");
+    add_security_headers(req, resp);
+}
+
 /* On a PSP thread. libmicrohttpd does not touch a suspended connection, so its headers can
  * be read from here; resuming it hands the answer back to on_access. */
 static void psp_run(gpointer data, gpointer unused)
@@ -411,8 +420,7 @@ static void psp_run(gpointer data, gpointer unused)
     char ip[INET6_ADDRSTRLEN];
     gw_request req = request_of(st->conn, st->url, st->method, st, ip);
     if (g_atomic_int_get(&stopping)) {
-        page_error(&req, &st->resp, 503, "unavailable", NULL);
-        add_security_headers(&req, &st->resp);
+        psp_refuse(&req, &st->resp);
         log_info("http %s: stopping, answered 503 (%s)", st->method, ip);
     } else
         server_dispatch(&req, &st->resp);
@@ -422,12 +430,10 @@ static void psp_run(gpointer data, gpointer unused)
     MHD_resume_connection(st->conn);
 }
 
-/* The PSP threads have as many requests as they may hold: a 503 now, and a log line at most
- * once a minute (an outage of the PSP brings them by the hundred). */
-static void psp_full(const gw_request *req, gw_response *resp)
+/* The PSP threads hold as many requests as they may: said at most once a minute (an outage
+ * of the PSP brings them by the hundred). */
+static void psp_full_log(void)
 {
-    page_error(req, resp, 503, "unavailable", NULL);
-    gw_response_add_header(resp, "Retry-After", "30");
     gint now = (gint) (g_get_monotonic_time() / G_TIME_SPAN_SECOND) + 1;
     gint last = g_atomic_int_get(&psp_full_logged);
     if ((last == 0 || now - last > 60) &&
@@ -436,8 +442,9 @@ static void psp_full(const gw_request *req, gw_response *resp)
                  "answering 503 until they drain", psp_held_max);
 }
 
-/* A complete request that waits on a PSP: to the PSP threads, if they run and have room
- * (else answered 503 here: st->answered). */
+/* A complete request that waits on a PSP, if the PSP threads run: queued for them, or
+ * refused at once when they are full (its answer then ready: st->answered). FALSE: not
+ * theirs. */
 static gboolean psp_handoff(struct MHD_Connection *conn, const char *url, const char *method,
                             req_state *st)
 {
@@ -448,11 +455,11 @@ static gboolean psp_handoff(struct MHD_Connection *conn, const char *url, const 
         g_atomic_int_add(&psp_held, -1);
         char ip[INET6_ADDRSTRLEN];
         gw_request req = request_of(conn, url, method, st, ip);
-        psp_full(&req, &st->resp);
-        add_security_headers(&req, &st->resp);
+        psp_refuse(&req, &st->resp);
+        psp_full_log();
         gw_snapshot_put(req.snap);
         st->answered = TRUE;
-        return FALSE;
+        return TRUE;
     }
     st->conn = conn;
     st->url = url;
@@ -473,9 +480,7 @@ static enum MHD_Result answer(struct MHD_Connection *conn, const char *url, cons
     }
     g_byte_array_append(st->body, (const guint8 *) "", 1);    /* a NUL after the body */
     if (psp_handoff(conn, url, method, st))
-        return MHD_YES;
-    if (st->answered)
-        return answer(conn, url, method, st);
+        return st->answered ? answer(conn, url, method, st) : MHD_YES;
     char ip[INET6_ADDRSTRLEN];
     gw_request req = request_of(conn, url, method, st, ip);
     gw_response resp = { 0 };

@@ -181,43 +181,47 @@ check "... the sent row untouched" \
 reglo outbox retry 12x >/dev/null 2>&1
 check "reglo outbox retry with garbage: usage error (exit 2)" test "$?" = 2
 
+# accept ADDR: Postfix's map no longer refuses ADDR.
+accept() {
+    sed -i "/^$1 /d" "$T/pf/etc/rcpt_access"
+    postfix -c "$PF_CONF" reload >/dev/null 2>&1
+    sleep 1
+}
+row_sent() { [ "$(psql_q "SELECT sent_at IS NOT NULL FROM outbox WHERE id = $1")" = t ]; }
+arrived() { [ "$(at_sink "$(mid_of "$1")")" -ge 1 ]; }
+# sent_again WHAT ID ARGS...: `reglo outbox retry ARGS` makes row ID due; it is sent on a
+# later pass and delivered once, after two attempts in all, its error cleared.
+sent_again() {
+    local what=$1 id=$2
+    shift 2
+    check "reglo outbox retry $*: the $what row due now" retried "$@"
+    check "the $what row, retried: sent" wait_for 300 row_sent "$id"
+    postfix_drain
+    wait_for 300 arrived "$id"
+    settle_log
+    check "... delivered once" test "$(at_sink "$(mid_of "$id")")" = 1
+    check "... two attempts in all, error cleared, not failed" \
+        test "$(psql_q "SELECT attempts, last_error IS NULL, failed FROM outbox WHERE id = $id")" = "2|t|f"
+}
+# at_sink_once N: N messages at the sink, no Message-ID twice.
+at_sink_once() {
+    [ "$(find "$T/sink" -type f | wc -l)" = "$1" ] &&
+        [ -z "$(grep -rhi '^Message-Id:' "$T/sink" | sort | uniq -d)" ]
+}
+
 # ---- the 450 recipient accepted: delivered on a later pass ------------------------------------
-sed -i "/^$LATER /d" "$T/pf/etc/rcpt_access"
-postfix -c "$PF_CONF" reload >/dev/null 2>&1
-sleep 1
 # Its retry is due a minute after the refusal; rather than wait, the operator makes it due now.
-check "reglo outbox retry ID: the 450 row due now" retried "$LID"
-later_sent() { [ "$(psql_q "SELECT sent_at IS NOT NULL FROM outbox WHERE id = $LID")" = t ]; }
-check "the 450 row, accepted now: sent" wait_for 300 later_sent
-postfix_drain
-later_arrived() { [ "$(at_sink "$(mid_of "$LID")")" -ge 1 ]; }
-wait_for 300 later_arrived
-settle_log
-check "... delivered once" test "$(at_sink "$(mid_of "$LID")")" = 1
-check "... two attempts in all, error cleared" \
-    test "$(psql_q "SELECT attempts, last_error IS NULL, failed FROM outbox WHERE id = $LID")" = "2|t|f"
+accept "$LATER"
+sent_again 450 "$LID" "$LID"
 check "the 550 row is not tried again" \
     test "$(psql_q "SELECT failed, sent_at IS NULL, attempts FROM outbox WHERE id = $RID")" = "t|t|1"
-check "$((N - 1)) messages at the sink in all, none twice" \
-    bash -c "[ \$(find '$T/sink' -type f | wc -l) = $((N - 1)) ] && [ -z \"\$(grep -rhi '^Message-Id:' '$T/sink' | sort | uniq -d)\" ]"
+check "$((N - 1)) messages at the sink in all, none twice" at_sink_once "$((N - 1))"
 
 # ---- the 550 recipient open again: the operator sends the failed row once more ----------------
-sed -i "/^$REFUSE /d" "$T/pf/etc/rcpt_access"
-postfix -c "$PF_CONF" reload >/dev/null 2>&1
-sleep 1
-check "reglo outbox retry --failed: the 550 row due now" retried --failed
-refused_sent() { [ "$(psql_q "SELECT sent_at IS NOT NULL FROM outbox WHERE id = $RID")" = t ]; }
-check "the failed row, retried: sent" wait_for 300 refused_sent
-postfix_drain
-refused_arrived() { [ "$(at_sink "$(mid_of "$RID")")" -ge 1 ]; }
-wait_for 300 refused_arrived
-settle_log
-check "... delivered once" test "$(at_sink "$(mid_of "$RID")")" = 1
-check "... two attempts in all, error cleared, not failed" \
-    test "$(psql_q "SELECT attempts, last_error IS NULL, failed FROM outbox WHERE id = $RID")" = "2|t|f"
+accept "$REFUSE"
+sent_again 550 "$RID" --failed
 check "reglo outbox list: nothing waiting now" grep -q '^no mail waiting' <<<"$(reglo outbox list)"
-check "all $N notices at the sink, none twice" \
-    bash -c "[ \$(find '$T/sink' -type f | wc -l) = $N ] && [ -z \"\$(grep -rhi '^Message-Id:' '$T/sink' | sort | uniq -d)\" ]"
+check "all $N notices at the sink, none twice" at_sink_once "$N"
 check "gateway still serving" curl -sf -o /dev/null "$GW/healthz"
 kill -TERM "$GW_PID"; wait "$GW_PID"; rc=$?
 check "SIGTERM: exit 0" test "$rc" = 0

@@ -86,15 +86,13 @@ static char *id_array(char **ids, int n)
 {
     GString *s = g_string_new("{");
     for (int i = 0; i < n; i++) {
-        const char *p = ids[i];
-        for (; *p >= '0' && *p <= '9'; p++)
-            ;
-        if (!*ids[i] || *p || strlen(ids[i]) > 18) {
+        guint64 id;
+        if (!g_ascii_string_to_unsigned(ids[i], 10, 0, G_MAXINT64, &id, NULL)) {
             fprintf(stderr, "reglo: '%s' is not an outbox row id\n", ids[i]);
             g_string_free(s, TRUE);
             return NULL;
         }
-        g_string_append_printf(s, "%s%s", i ? "," : "", ids[i]);
+        g_string_append_printf(s, "%s%" G_GUINT64_FORMAT, i ? "," : "", id);
     }
     g_string_append_c(s, '}');
     return g_string_free(s, FALSE);
@@ -125,7 +123,7 @@ static int outbox_retry(cli_env *env, char **ids, int n, gboolean failed)
     for (int i = 0; i < n; i++) {
         gboolean found = FALSE;
         for (int r = 0; r < due && !found; r++)
-            found = strcmp(db_str(res, r, 0), ids[i]) == 0;
+            found = db_int(res, r, 0) == (gint64) g_ascii_strtoull(ids[i], NULL, 10);
         if (!found) {
             fprintf(stderr, "reglo: no unsent outbox row %s\n", ids[i]);
             rc = EXIT_FAIL;

@@ -178,8 +178,10 @@ retried "$SENT_ID"
 check "reglo outbox retry with a sent row's id: exit 1, nothing made due" test "$?" = 9
 check "... the sent row untouched" \
     test "$(psql_q "SELECT attempts, failed FROM outbox WHERE id = $SENT_ID")" = "1|f"
-reglo outbox retry 12x >/dev/null 2>&1
-check "reglo outbox retry with garbage: usage error (exit 2)" test "$?" = 2
+for bad in 12x -5 "" 99999999999999999999; do
+    reglo outbox retry "$bad" >/dev/null 2>&1
+    check "reglo outbox retry with '$bad': usage error (exit 2)" test "$?" = 2
+done
 
 # accept ADDR: Postfix's map no longer refuses ADDR.
 accept() {
@@ -212,7 +214,7 @@ at_sink_once() {
 # ---- the 450 recipient accepted: delivered on a later pass ------------------------------------
 # Its retry is due a minute after the refusal; rather than wait, the operator makes it due now.
 accept "$LATER"
-sent_again 450 "$LID" "$LID"
+sent_again 450 "$LID" "00$LID"      # leading zeros: the same row
 check "the 550 row is not tried again" \
     test "$(psql_q "SELECT failed, sent_at IS NULL, attempts FROM outbox WHERE id = $RID")" = "t|t|1"
 check "$((N - 1)) messages at the sink in all, none twice" at_sink_once "$((N - 1))"

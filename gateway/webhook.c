@@ -84,6 +84,9 @@ void webhook_handle(const gw_request *req, gw_response *resp)
                  err ? err : "invalid");
         answer(resp, MHD_HTTP_BAD_REQUEST, "rejected");
     } else if ((rc = driver->fetch(conf, cb.ref, &p, &err)) != PSP_OK) {
+        /* Even when the PSP says it does not know the payment (404): that is also what a
+         * wrong api_base or key looks like, and a 200 would make the PSP stop retrying a
+         * real payment. Only forged callbacks name unknown payments; 503 costs them nothing. */
         log_error("webhook %s %s: cannot fetch the payment: %s", driver->name, cb.ref, err);
         answer(resp, MHD_HTTP_SERVICE_UNAVAILABLE, "payment provider unavailable");
     } else

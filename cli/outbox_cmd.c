@@ -81,28 +81,38 @@ static int outbox_list(cli_env *env, gboolean failed_only, gboolean json)
     return EXIT_OK;
 }
 
-/* ids: "1", "2"... as given; "{1,2}" for the statement. NULL when one is not a row id. */
-static char *id_array(char **ids, int n)
+/* The row ids as given ("1", "0020"...), read once into rows; FALSE when one is not a row id. */
+static gboolean ids_read(char **ids, int n, gint64 *rows)
 {
-    GString *s = g_string_new("{");
     for (int i = 0; i < n; i++) {
         guint64 id;
         if (!g_ascii_string_to_unsigned(ids[i], 10, 0, G_MAXINT64, &id, NULL)) {
             fprintf(stderr, "reglo: '%s' is not an outbox row id\n", ids[i]);
-            g_string_free(s, TRUE);
-            return NULL;
+            return FALSE;
         }
-        g_string_append_printf(s, "%s%" G_GUINT64_FORMAT, i ? "," : "", id);
+        rows[i] = (gint64) id;
     }
+    return TRUE;
+}
+
+/* "{1,2}" for the statement. */
+static char *id_array(const gint64 *rows, int n)
+{
+    GString *s = g_string_new("{");
+    for (int i = 0; i < n; i++)
+        g_string_append_printf(s, "%s%" G_GINT64_FORMAT, i ? "," : "", rows[i]);
     g_string_append_c(s, '}');
     return g_string_free(s, FALSE);
 }
 
 static int outbox_retry(cli_env *env, char **ids, int n, gboolean failed)
 {
-    char *array = id_array(ids, n);
-    if (!array)
+    gint64 *rows = g_new(gint64, (gsize) MAX(n, 1));
+    if (!ids_read(ids, n, rows)) {
+        g_free(rows);
         return EXIT_USAGE;
+    }
+    char *array = id_array(rows, n);
     char *err = NULL;
     const char *params[] = { array, failed ? "true" : "false" };
     PGresult *res = db_exec(cli_db(env), SQL_OUTBOX_REQUEUE, 2, params, &err);
@@ -110,6 +120,7 @@ static int outbox_retry(cli_env *env, char **ids, int n, gboolean failed)
     if (!res) {
         fprintf(stderr, "reglo: %s\n", err);
         g_free(err);
+        g_free(rows);
         return EXIT_FAIL;
     }
     int due = PQntuples(res);
@@ -123,13 +134,14 @@ static int outbox_retry(cli_env *env, char **ids, int n, gboolean failed)
     for (int i = 0; i < n; i++) {
         gboolean found = FALSE;
         for (int r = 0; r < due && !found; r++)
-            found = db_int(res, r, 0) == (gint64) g_ascii_strtoull(ids[i], NULL, 10);
+            found = db_int(res, r, 0) == rows[i];
         if (!found) {
             fprintf(stderr, "reglo: no unsent outbox row %s\n", ids[i]);
             rc = EXIT_FAIL;
         }
     }
     PQclear(res);
+    g_free(rows);
     return rc;
 }
 
